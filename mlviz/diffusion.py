@@ -1,0 +1,246 @@
+"""Diffusion on a normalized graph: the random walk and conjugate gradient.
+
+Both compute the ranking of the talk (seed, slides "ranking on manifolds" and "ranking as
+solving a linear system"),
+
+.. math:: \\mathbf{f} = (1-\\alpha)(I - \\alpha\\mathcal{W})^{-1}\\mathbf{y}
+          = \\mathcal{L}_\\alpha^{-1} \\mathbf{y},
+   \\qquad \\mathcal{L}_\\alpha = \\frac{I - \\alpha\\mathcal{W}}{1-\\alpha},
+
+the random walk as the fixed point of ``f(t) = alpha W f(t-1) + (1 - alpha) y``
+(Zhou et al., "Ranking on data manifolds", NIPS 2003) and conjugate gradient as the solution
+of ``L_alpha f = y`` (Iscen et al., "Efficient diffusion on region manifolds", CVPR 2017).
+
+Several right-hand sides (several query sets, or one column per class) are solved at once,
+one independent CG per column, vectorized over the columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from mlviz._validation import (
+    check_alpha,
+    check_positive_int,
+    check_signal,
+    check_square_sparse,
+)
+
+
+@dataclass
+class Iterations:
+    """The trace of an iterative solver.
+
+    Attributes
+    ----------
+    solution : ndarray of shape (n,) or (n, c)
+        The last iterate.
+    iterates : ndarray of shape (n_iter + 1, n) or (n_iter + 1, n, c), or None
+        Every iterate from the starting point on, when recorded.
+    residuals : ndarray of shape (n_iter + 1,) or (n_iter + 1, c)
+        Relative residual ``||(1-alpha) y - (I - alpha W) f|| / ||(1-alpha) y||`` of each
+        iterate (per column), equal to that of ``L_alpha f = y``.
+    n_iter : int
+        Iterations done.
+    converged : bool
+        Whether every column reached the tolerance.
+    """
+
+    solution: np.ndarray
+    iterates: np.ndarray | None
+    residuals: np.ndarray
+    n_iter: int
+    converged: bool
+
+
+def _setup(W_norm, y, alpha, f0, dtype):
+    W = check_square_sparse(W_norm, "W_norm")
+    alpha = check_alpha(alpha)
+    y = check_signal(y, W.shape[0])
+    dtype = np.dtype(dtype) if dtype is not None else W.dtype
+    if W.dtype != dtype:
+        W = W.astype(dtype)
+    squeeze = y.ndim == 1
+    Y = np.asarray(y, dtype=dtype).reshape(W.shape[0], -1)
+    B = (1.0 - alpha) * Y
+    if f0 is None:
+        F = np.zeros_like(B)
+    else:
+        F = np.array(check_signal(f0, W.shape[0], "f0"), dtype=dtype).reshape(B.shape)
+    bnorm = np.linalg.norm(B, axis=0)
+    return W, alpha, B, F, np.where(bnorm > 0, bnorm, 1.0), squeeze
+
+
+def _finish(F, history, residuals, n_iter, converged, squeeze, record) -> Iterations:
+    res = np.asarray(residuals)
+    its = np.stack(history) if record else None
+    if squeeze:
+        F = F[:, 0]
+        res = res[:, 0]
+        its = its[..., 0] if its is not None else None
+    return Iterations(F, its, res, n_iter, converged)
+
+
+def random_walk(
+    W_norm,
+    y,
+    alpha: float = 0.99,
+    *,
+    max_iter: int = 1000,
+    tol: float | None = 1e-6,
+    f0=None,
+    record: bool = False,
+    dtype=None,
+) -> Iterations:
+    """Iterate the random walk ``f(t) = alpha W f(t-1) + (1 - alpha) y``.
+
+    Parameters
+    ----------
+    W_norm : sparse matrix of shape (n, n)
+        Normalized adjacency :math:`\\mathcal{W}` (:func:`mlviz.graph.normalize`).
+    y : array-like of shape (n,) or (n, c)
+        Query indicator(s) (:func:`mlviz.query_vector`), one column per signal.
+    alpha : float in [0, 1)
+    max_iter : int
+        Most iterations.
+    tol : float or None
+        Stop once every column's relative residual is at most ``tol``; ``None`` runs
+        exactly ``max_iter`` iterations.
+    f0 : array-like, optional
+        Starting point ``f(0)``; zeros by default.
+    record : bool
+        Keep every iterate (for animation).
+    dtype : numpy dtype, optional
+        Arithmetic precision; that of ``W_norm`` by default.
+
+    Returns
+    -------
+    Iterations
+        Converges to ``(1 - alpha)(I - alpha W)^-1 y`` for any ``f0`` (Zhou et al. 2003).
+    """
+    W, alpha, B, F, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
+    history = [F.copy()] if record else []
+    residuals = []
+    n_iter, converged = 0, False
+    nxt = alpha * (W @ F) + B
+    while True:
+        res = np.linalg.norm(nxt - F, axis=0) / bnorm
+        residuals.append(res)
+        if tol is not None and np.all(res <= tol):
+            converged = True
+            break
+        if n_iter == max_iter:
+            break
+        F = nxt
+        n_iter += 1
+        if record:
+            history.append(F.copy())
+        nxt = alpha * (W @ F) + B
+    return _finish(F, history, residuals, n_iter, converged, squeeze, record)
+
+
+def conjugate_gradient(
+    W_norm,
+    y,
+    alpha: float = 0.99,
+    *,
+    max_iter: int = 1000,
+    tol: float | None = 1e-6,
+    f0=None,
+    record: bool = False,
+    dtype=None,
+) -> Iterations:
+    """Solve ``L_alpha f = y`` by conjugate gradient, one CG per column of ``y``.
+
+    ``L_alpha = (I - alpha W) / (1 - alpha)`` is symmetric positive definite with
+    eigenvalues in ``[1, (1 + alpha) / (1 - alpha)]``, so CG converges for every
+    ``alpha`` in [0, 1) (Iscen et al., CVPR 2017). Columns stop updating once they
+    reach ``tol``; the others go on.
+
+    Parameters
+    ----------
+    W_norm, y, alpha, max_iter, tol, f0, record, dtype
+        As in :func:`random_walk`.
+
+    Returns
+    -------
+    Iterations
+        ``solution`` approximates ``(1 - alpha)(I - alpha W)^-1 y``.
+    """
+    W, alpha, B, X, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
+    max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
+    R = B - (X - alpha * (W @ X))
+    P = R.copy()
+    rs = np.einsum("ij,ij->j", R, R)
+    history = [X.copy()] if record else []
+    residuals = [np.sqrt(rs) / bnorm]
+    n_iter, converged = 0, False
+    zero = np.zeros(1, dtype=X.dtype)
+    while True:
+        active = residuals[-1] > (tol if tol is not None else 0.0)
+        if not active.any():
+            converged = tol is not None
+            break
+        if n_iter == max_iter:
+            break
+        AP = P - alpha * (W @ P)
+        pAp = np.einsum("ij,ij->j", P, AP)
+        step = np.divide(rs, pAp, out=np.zeros_like(rs), where=active & (pAp > 0))
+        X += step * P
+        R -= step * AP
+        rs_new = np.einsum("ij,ij->j", R, R)
+        beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
+        P = R + np.where(active, beta, zero) * P
+        rs = rs_new
+        n_iter += 1
+        residuals.append(np.sqrt(rs) / bnorm)
+        if record:
+            history.append(X.copy())
+    return _finish(X, history, residuals, n_iter, converged, squeeze, record)
+
+
+def exact_solution(W_norm, y, alpha: float = 0.99) -> np.ndarray:
+    """``f = (1 - alpha)(I - alpha W)^-1 y`` by a sparse direct solve (float64).
+
+    Used as the reference the iterations are checked against. For very large or dense
+    graphs, where LU fill-in is prohibitive, use :func:`conjugate_gradient` with a tight
+    tolerance instead.
+    """
+    W = check_square_sparse(W_norm, "W_norm").astype(np.float64)
+    alpha = check_alpha(alpha)
+    y = check_signal(y, W.shape[0]).astype(np.float64)
+    A = (sp.identity(W.shape[0], format="csc") - alpha * W.tocsc()).tocsc()
+    lu = spla.splu(A)
+    return lu.solve((1.0 - alpha) * y)
+
+
+def relative_errors(iterates: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``||f(t) - f*|| / ||f*||`` for every recorded iterate ``f(t)``."""
+    ref = np.asarray(reference, dtype=np.float64)
+    diff = np.asarray(iterates, dtype=np.float64) - ref[None]
+    axes = tuple(range(1, diff.ndim))
+    norm = np.linalg.norm(ref)
+    return np.sqrt(np.sum(diff**2, axis=axes)) / (norm if norm > 0 else 1.0)
+
+
+def iterations_to_reach(errors: np.ndarray, tol: float) -> int | None:
+    """First iteration whose error is at most ``tol``, or None if none is."""
+    hit = np.flatnonzero(np.asarray(errors) <= tol)
+    return int(hit[0]) if hit.size else None
+
+
+def ranking(scores: np.ndarray, exclude=None) -> np.ndarray:
+    """Point indices by descending score, without those in ``exclude`` (e.g. the queries).
+
+    Ties are broken by index so the order is deterministic.
+    """
+    scores = np.asarray(scores)
+    order = np.lexsort((np.arange(scores.size), -scores))
+    if exclude is not None and np.size(exclude):
+        order = order[~np.isin(order, np.asarray(exclude))]
+    return order

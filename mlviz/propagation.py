@@ -1,0 +1,327 @@
+"""Label propagation with certainty and class weights.
+
+Zhou, Bousquet, Lal, Weston, Schölkopf, "Learning with local and global consistency",
+NIPS 2003, solved by conjugate gradient as in the talk (seed, section "label propagation"):
+
+.. math:: Y_{ij} = \\mathbb{1}[i \\in L \\wedge y_i = j], \\qquad
+          Z = (I - \\alpha\\mathcal{W})^{-1} Y, \\qquad \\hat{y}_i = \\arg\\max_j z_{ij}.
+
+Certainty and class weights of Iscen, Tolias, Avrithis, Chum, "Label propagation for deep
+semi-supervised learning", CVPR 2019:
+
+.. math:: \\omega_i = 1 - \\frac{H(\\hat{\\mathbf{z}}_i)}{\\log c}, \\qquad
+          \\zeta_j = (|L_j| + |U_j|)^{-1},
+
+with ``ẑ_i`` the row ``z_i`` normalized to sum 1. Class mass normalization (Zhu,
+Ghahramani, Lafferty, ICML 2003) is offered because plain argmax is biased towards the
+classes whose labels sit in dense, well-connected parts of the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from mlviz._validation import check_alpha, check_square_sparse
+from mlviz.diffusion import Iterations, conjugate_gradient
+from mlviz.graph import edge_weights, graph_from_neighbors, knn_search, normalize
+
+UNLABELLED = -1
+
+
+def label_matrix(labels, n_classes: int | None = None) -> np.ndarray:
+    """``Y`` with ``Y_ij = 1`` if point ``i`` is labelled with class ``j`` (``-1`` = unlabelled).
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n,)
+        Class indices ``0..c-1``, or ``-1`` for unlabelled points.
+    n_classes : int, optional
+        ``c``; ``max(labels) + 1`` by default.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError("labels must be a 1-D array of integer class indices (-1 = unlabelled).")
+    if labels.size and labels.min() < UNLABELLED:
+        raise ValueError("labels must be class indices >= 0, or -1 for unlabelled points.")
+    c = int(labels.max()) + 1 if n_classes is None else int(n_classes)
+    if c < 1:
+        raise ValueError("labels has no labelled point: label at least one point.")
+    if labels.size and labels.max() >= c:
+        raise ValueError(f"labels must be below n_classes={c}, found {labels.max()}.")
+    Y = np.zeros((labels.size, c))
+    known = labels >= 0
+    Y[np.flatnonzero(known), labels[known]] = 1.0
+    return Y
+
+
+@dataclass
+class Propagation:
+    """``Z = (I - alpha W)^-1 Y`` and the CG trace that produced it."""
+
+    scores: np.ndarray
+    iterations: Iterations
+
+
+def propagate(
+    W_norm,
+    Y,
+    alpha: float = 0.99,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 1000,
+    dtype=None,
+) -> Propagation:
+    """``Z = (I - alpha W)^-1 Y`` by CG over all class columns at once.
+
+    CG solves ``L_alpha f = Y`` for ``f = (1 - alpha)(I - alpha W)^-1 Y``; ``Z = f / (1 - alpha)``.
+    """
+    alpha = check_alpha(alpha)
+    W = check_square_sparse(W_norm, "W_norm")
+    Y = np.asarray(Y)
+    if Y.ndim != 2 or Y.shape[0] != W.shape[0]:
+        raise ValueError(
+            f"Y must have shape (n, c) with n={W.shape[0]} rows, got shape {Y.shape}."
+        )
+    its = conjugate_gradient(W, Y, alpha, tol=tol, max_iter=max_iter, dtype=dtype)
+    return Propagation(scores=its.solution / (1.0 - alpha), iterations=its)
+
+
+def class_mass_normalize(Z, class_prior) -> np.ndarray:
+    """Scale column ``j`` of ``Z`` to mass ``q_j``: ``z_ij q_j / Σ_i z_ij`` (Zhu et al. 2003).
+
+    ``q`` is the class prior, by default the class frequencies among the labelled points.
+    A column without mass stays zero.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    q = np.asarray(class_prior, dtype=np.float64)
+    if q.shape != (Z.shape[1],):
+        raise ValueError(f"class_prior must have one entry per class ({Z.shape[1]}).")
+    mass = np.clip(Z, 0, None).sum(axis=0)
+    scale = np.divide(q, mass, out=np.zeros_like(q), where=mass > 0)
+    return Z * scale
+
+
+def normalized_rows(Z) -> np.ndarray:
+    """``ẑ_i = z_i / Σ_j z_ij`` after clipping round-off negatives; a zero row becomes uniform."""
+    Z = np.clip(np.asarray(Z, dtype=np.float64), 0.0, None)
+    total = Z.sum(axis=1, keepdims=True)
+    uniform = np.full_like(Z, 1.0 / Z.shape[1])
+    return np.where(total > 0, Z / np.where(total > 0, total, 1.0), uniform)
+
+
+def certainty(Z) -> np.ndarray:
+    """``ω_i = 1 - H(ẑ_i) / log c``: 1 for a one-hot row, 0 for a uniform (or zero) row."""
+    P = normalized_rows(Z)
+    c = P.shape[1]
+    if c < 2:
+        return np.ones(P.shape[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(P > 0, P * np.log(P), 0.0)
+    return np.clip(1.0 + plogp.sum(axis=1) / np.log(c), 0.0, 1.0)
+
+
+def class_weights(labels, pseudo_labels, n_classes: int) -> np.ndarray:
+    """``ζ_j = (|L_j| + |U_j|)^-1``: ``L_j`` labelled as ``j``, ``U_j`` unlabelled predicted ``j``.
+
+    A class with no point gets weight 0 (no point uses it).
+    """
+    labels = np.asarray(labels)
+    pseudo = np.asarray(pseudo_labels)
+    if labels.shape != pseudo.shape:
+        raise ValueError("labels and pseudo_labels must have the same length.")
+    unl = labels == UNLABELLED
+    counts = np.bincount(labels[~unl], minlength=n_classes)[:n_classes] + np.bincount(
+        pseudo[unl][pseudo[unl] >= 0], minlength=n_classes
+    )[:n_classes]
+    return np.divide(1.0, counts, out=np.zeros(n_classes), where=counts > 0)
+
+
+def spread_to_unreached(Z, neighbors_idx, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Give points that diffusion did not reach (zero row) the weighted vote of their kNN.
+
+    A point is unreached when it is isolated in the graph, or in a component without a
+    label. It takes ``Σ_j w_ij z_j`` over its own (directed) k nearest neighbours, one hop.
+
+    Returns
+    -------
+    Z : ndarray
+        With unreached rows filled where a neighbour has scores.
+    unreached : ndarray of bool
+        The rows that had no score before.
+    """
+    Z = np.asarray(Z, dtype=np.float64).copy()
+    unreached = ~(np.clip(Z, 0, None).sum(axis=1) > 0)
+    if unreached.any():
+        rows = np.flatnonzero(unreached)
+        Z[rows] = np.einsum("ik,ikc->ic", weights[rows], Z[neighbors_idx[rows]])
+    return Z, unreached
+
+
+class LabelSpreading(ClassifierMixin, BaseEstimator):
+    """Label spreading on a reciprocal kNN graph, solved by conjugate gradient.
+
+    Same problem as :class:`sklearn.semi_supervised.LabelSpreading` (``alpha`` is the same
+    clamping factor), on the talk's graph: reciprocal kNN, ``max(s,0)^gamma`` weights on
+    cosine similarity, ``Z = (I - alpha W)^-1 Y`` by batched CG (Zhou et al. 2003;
+    Iscen et al. 2017, 2019).
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+        k of the kNN graph.
+    alpha : float in [0, 1), default=0.99
+    graph : {"reciprocal", "union"}, default="reciprocal"
+    kernel : {"cosine", "gaussian"}, default="cosine"
+    gamma : float, default=3.0
+        Exponent of the cosine kernel.
+    normalization : {"class_mass", None}, default="class_mass"
+        Class mass normalization of ``Z`` before the argmax (Zhu et al. 2003); ``None`` is
+        the talk's plain ``argmax_j z_ij``.
+    unreached : {"knn", "none"}, default="knn"
+        What a point with no diffusion score (isolated, or in a component without labels)
+        gets: the vote of its k nearest neighbours, or ``-1`` (no label).
+    tol : float, default=1e-6
+        Relative residual of CG.
+    max_iter : int, default=1000
+    backend : {"auto", "faiss", "sklearn", "torch"}, default="auto"
+        kNN search backend.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (c,)
+    transduction_ : ndarray of shape (n,)
+        Label of every training point: the given label where there is one.
+    label_distributions_ : ndarray of shape (n, c)
+        ``ẑ_i``, rows summing to 1.
+    certainty_ : ndarray of shape (n,)
+        ``ω_i``.
+    class_weights_ : ndarray of shape (c,)
+        ``ζ_j``.
+    unreached_ : ndarray of bool, shape (n,)
+        Points the diffusion did not reach.
+    n_iter_ : int
+        CG iterations.
+    """
+
+    def __init__(
+        self,
+        n_neighbors: int = 10,
+        alpha: float = 0.99,
+        graph: Literal["reciprocal", "union"] = "reciprocal",
+        kernel: Literal["cosine", "gaussian"] = "cosine",
+        gamma: float = 3.0,
+        normalization: Literal["class_mass"] | None = "class_mass",
+        unreached: Literal["knn", "none"] = "knn",
+        tol: float = 1e-6,
+        max_iter: int = 1000,
+        backend: str = "auto",
+    ):
+        self.n_neighbors = n_neighbors
+        self.alpha = alpha
+        self.graph = graph
+        self.kernel = kernel
+        self.gamma = gamma
+        self.normalization = normalization
+        self.unreached = unreached
+        self.tol = tol
+        self.max_iter = max_iter
+        self.backend = backend
+
+    def _check_params(self, n: int) -> None:
+        check_alpha(self.alpha)
+        if self.normalization not in ("class_mass", None):
+            raise ValueError(
+                f"normalization must be 'class_mass' or None, got {self.normalization!r}."
+            )
+        if self.unreached not in ("knn", "none"):
+            raise ValueError(f"unreached must be 'knn' or 'none', got {self.unreached!r}.")
+        if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
+            raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}.")
+        if self.n_neighbors >= n:
+            raise ValueError(
+                f"n_neighbors={self.n_neighbors} must be smaller than the number of samples "
+                f"(n_samples = {n})."
+            )
+
+    def fit(self, X, y):
+        """Build the graph on ``X`` and propagate the labels of ``y`` (``-1`` = unlabelled)."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self._check_params(X.shape[0])
+        known = y != UNLABELLED
+        if not known.any():
+            raise ValueError("y has no labelled sample: give at least one label (not -1).")
+        self.classes_, codes = np.unique(y[known], return_inverse=True)
+        labels = np.full(y.shape[0], UNLABELLED, dtype=np.int64)
+        labels[known] = codes
+        c = self.classes_.size
+
+        metric = "cosine" if self.kernel == "cosine" else "euclidean"
+        nb = knn_search(X, self.n_neighbors, metric=metric, backend=self.backend)
+        weights = edge_weights(nb, self.kernel, self.gamma)
+        W_norm = normalize(graph_from_neighbors(nb, weights, self.graph))
+        prop = propagate(
+            W_norm, label_matrix(labels, c), self.alpha, tol=self.tol, max_iter=self.max_iter,
+            dtype=np.float32,
+        )
+        Z = prop.scores
+        if self.normalization == "class_mass":
+            Z = class_mass_normalize(Z, np.bincount(labels[known], minlength=c) / known.sum())
+        Z = np.clip(Z, 0.0, None)
+        self.unreached_ = ~(Z.sum(axis=1) > 0)
+        if self.unreached == "knn":
+            Z, _ = spread_to_unreached(Z, nb.indices, weights)
+        reached = Z.sum(axis=1) > 0
+        codes_pred = np.where(reached, Z.argmax(axis=1), UNLABELLED)
+        codes_pred[known] = labels[known]
+        if self.unreached == "knn":
+            majority = np.bincount(labels[known], minlength=c).argmax()
+            codes_pred[codes_pred == UNLABELLED] = majority
+        self.label_distributions_ = normalized_rows(Z)
+        self.certainty_ = certainty(Z)
+        self.class_weights_ = class_weights(labels, codes_pred, c)
+        self.transduction_ = np.where(
+            codes_pred >= 0, self.classes_[np.clip(codes_pred, 0, None)], UNLABELLED
+        )
+        if self.transduction_.dtype != self.classes_.dtype and codes_pred.min() >= 0:
+            self.transduction_ = self.classes_[codes_pred]
+        self.n_iter_ = prop.iterations.n_iter
+        self.X_fit_ = X
+        self._metric = metric
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities of new points: kernel-weighted vote of their k nearest training points."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        from sklearn.neighbors import NearestNeighbors
+
+        base, query = self.X_fit_, X
+        if self._metric == "cosine":
+            base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-300)
+            query = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-300)
+        k = min(self.n_neighbors, base.shape[0])
+        dist, idx = NearestNeighbors(n_neighbors=k).fit(base).kneighbors(query)
+        sq = dist**2
+        if self._metric == "cosine":
+            w = np.clip(1.0 - 0.5 * sq, 0.0, 1.0) ** self.gamma
+        else:
+            w = np.exp(-sq / max(float(np.mean(sq[:, -1])), 1e-12))
+        P = np.einsum("ik,ikc->ic", w, self.label_distributions_[idx])
+        return normalized_rows(P)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each point of ``X``."""
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags

@@ -1,0 +1,146 @@
+import numpy as np
+import pytest
+from conftest import random_graph
+
+from mlviz import query_vector
+from mlviz.diffusion import (
+    conjugate_gradient,
+    exact_solution,
+    iterations_to_reach,
+    random_walk,
+    ranking,
+    relative_errors,
+)
+from mlviz.graph import knn_graph, normalize
+
+
+def rel(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+
+def dense_solution(Wn, y, alpha):
+    n = Wn.shape[0]
+    return (1 - alpha) * np.linalg.solve(np.eye(n) - alpha * Wn.toarray(), y)
+
+
+@pytest.fixture(scope="module")
+def digits_graph(digits):
+    X, _ = digits
+    return normalize(knn_graph(X, 10, dtype=np.float64))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("alpha", [0.5, 0.9, 0.99])
+def test_cg_and_random_walk_reach_the_dense_solution(seed, alpha):
+    Wn = normalize(random_graph(200, 0.05, seed=seed, isolated=3))
+    y = query_vector([5, 17, 100], 200)
+    f = dense_solution(Wn, y, alpha)
+    np.testing.assert_allclose(exact_solution(Wn, y, alpha), f, rtol=1e-10, atol=1e-14)
+    cg = conjugate_gradient(Wn, y, alpha, tol=1e-10)
+    rw = random_walk(Wn, y, alpha, tol=1e-10, max_iter=20000)
+    assert cg.converged and rw.converged
+    assert rel(cg.solution, f) < 1e-6
+    assert rel(rw.solution, f) < 1e-6
+
+
+def test_on_digits_both_reach_the_direct_solve(digits_graph):
+    y = query_vector([0, 10, 500], digits_graph.shape[0])
+    f = exact_solution(digits_graph, y, 0.99)
+    cg = conjugate_gradient(digits_graph, y, 0.99, tol=1e-9)
+    rw = random_walk(digits_graph, y, 0.99, tol=1e-9, max_iter=10000)
+    assert rel(cg.solution, f) < 1e-6 and rel(rw.solution, f) < 1e-6
+    assert cg.n_iter * 5 < rw.n_iter
+
+
+def test_random_walk_converges_from_any_start(digits_graph):
+    n = digits_graph.shape[0]
+    y = query_vector([3], n)
+    f0 = np.random.default_rng(0).random(n)
+    rw = random_walk(digits_graph, y, 0.9, f0=f0, tol=1e-10, max_iter=5000)
+    assert rel(rw.solution, exact_solution(digits_graph, y, 0.9)) < 1e-6
+
+
+def test_recorded_iterates_follow_the_recurrence(digits_graph):
+    y = query_vector([7, 8], digits_graph.shape[0])
+    rw = random_walk(digits_graph, y, 0.95, max_iter=12, tol=None, record=True)
+    assert rw.iterates.shape == (13, digits_graph.shape[0]) and rw.n_iter == 12
+    assert np.all(rw.iterates[0] == 0)
+    for t in range(1, 13):
+        expected = 0.95 * (digits_graph @ rw.iterates[t - 1]) + 0.05 * y
+        np.testing.assert_allclose(rw.iterates[t], expected, rtol=1e-12)
+    np.testing.assert_array_equal(rw.solution, rw.iterates[-1])
+
+
+def test_cg_iterates_minimize_the_energy_norm_over_krylov_spaces(digits_graph):
+    n = digits_graph.shape[0]
+    y = query_vector([42], n)
+    alpha = 0.99
+    cg = conjugate_gradient(digits_graph, y, alpha, max_iter=8, tol=None, record=True)
+    A = np.eye(n) - alpha * digits_graph.toarray()
+    b = (1 - alpha) * y
+    f = np.linalg.solve(A, b)
+    K = [b]
+    for t in range(1, 9):
+        basis, _ = np.linalg.qr(np.stack(K, 1))
+        coef = np.linalg.solve(basis.T @ A @ basis, basis.T @ b)
+        np.testing.assert_allclose(cg.iterates[t], basis @ coef, rtol=1e-6, atol=1e-12)
+        K.append(A @ K[-1])
+    errs = relative_errors(cg.iterates, f)
+    assert errs[0] == pytest.approx(1.0)
+    assert np.all(np.diff(np.sqrt(np.einsum("ti,ij,tj->t", cg.iterates - f, A, cg.iterates - f))) < 0)
+
+
+def test_residuals_are_relative_and_decrease_to_tolerance(digits_graph):
+    y = query_vector([1], digits_graph.shape[0])
+    cg = conjugate_gradient(digits_graph, y, 0.99, tol=1e-6)
+    assert cg.residuals[0] == pytest.approx(1.0)
+    assert cg.residuals[-1] <= 1e-6 and cg.residuals[-2] > 1e-6
+    A_f = cg.solution - 0.99 * (digits_graph @ cg.solution)
+    true = np.linalg.norm(0.01 * y - A_f) / np.linalg.norm(0.01 * y)
+    assert true == pytest.approx(cg.residuals[-1], rel=1e-3)
+    assert iterations_to_reach(cg.residuals, 1e-6) == cg.n_iter
+
+
+def test_batched_columns_equal_separate_solves(digits_graph):
+    n = digits_graph.shape[0]
+    Y = np.stack([query_vector([i], n) for i in (0, 100, 900)], 1)
+    for solver in (conjugate_gradient, random_walk):
+        batched = solver(digits_graph, Y, 0.9, tol=1e-10, max_iter=5000)
+        for j in range(3):
+            single = solver(digits_graph, Y[:, j], 0.9, tol=1e-10, max_iter=5000)
+            np.testing.assert_allclose(batched.solution[:, j], single.solution, rtol=1e-7, atol=1e-12)
+        assert batched.residuals.shape[1] == 3
+
+
+def test_float32_cg_reaches_a_float32_tolerance(digits_graph):
+    y = query_vector([9], digits_graph.shape[0])
+    cg = conjugate_gradient(digits_graph.astype(np.float32), y, 0.99, tol=1e-5)
+    assert cg.solution.dtype == np.float32 and cg.converged
+    assert rel(cg.solution, exact_solution(digits_graph, y, 0.99)) < 1e-3
+
+
+def test_ranking_excludes_queries_and_breaks_ties_by_index():
+    order = ranking(np.array([0.5, 0.9, 0.5, 0.1]), exclude=[1])
+    np.testing.assert_array_equal(order, [0, 2, 3])
+
+
+@pytest.mark.parametrize(
+    "call, word",
+    [
+        (lambda W, y: conjugate_gradient(W, y, alpha=1.0), "alpha"),
+        (lambda W, y: random_walk(W, y, alpha=-0.1), "alpha"),
+        (lambda W, y: conjugate_gradient(W, y[:-1], 0.9), "y"),
+        (lambda W, y: random_walk(W, y, 0.9, max_iter=-1), "max_iter"),
+    ],
+)
+def test_bad_arguments_name_the_argument(digits_graph, call, word):
+    y = query_vector([0], digits_graph.shape[0])
+    with pytest.raises(ValueError, match=word):
+        call(digits_graph, y)
+
+
+def test_empty_or_out_of_range_query_is_refused():
+    with pytest.raises(ValueError, match="queries.*empty"):
+        query_vector([], 10)
+    with pytest.raises(ValueError, match="queries"):
+        query_vector([10], 10)

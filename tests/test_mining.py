@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from mlviz.graph import knn_graph, normalize
+from mlviz.mining import (
+    euclidean_neighbors,
+    hard_examples,
+    manifold_neighbors,
+    mine,
+    sample_tuples,
+)
+
+
+@pytest.fixture
+def two_lines():
+    """Two parallel chains 0.9 apart; the graph links only along each chain.
+
+    Chain A: points 0..5 at (i, 0). Chain B: points 6..11 at (i, 0.9).
+    """
+    X = np.array([(i, 0.0) for i in range(6)] + [(i, 0.9) for i in range(6)])
+    W = np.zeros((12, 12))
+    for start in (0, 6):
+        for i in range(start, start + 5):
+            W[i, i + 1] = W[i + 1, i] = 1.0
+    return X, normalize(sp.csr_matrix(W))
+
+
+def test_sets_on_a_hand_made_graph(two_lines):
+    X, Wn = two_lines
+    m = mine(X, Wn, anchor=0, k_euclidean=2, k_manifold=2, alpha=0.9)
+    np.testing.assert_array_equal(m.euclidean, [6, 1])
+    np.testing.assert_array_equal(m.manifold, [1, 2])
+    np.testing.assert_array_equal(m.positives, [2])
+    np.testing.assert_array_equal(m.negatives, [6])
+
+
+def test_manifold_neighbours_never_cross_to_another_component(two_lines):
+    X, Wn = two_lines
+    M = manifold_neighbors(Wn, [0], 8, alpha=0.9)[0]
+    np.testing.assert_array_equal(M[:5], [1, 2, 3, 4, 5])
+    assert np.all(M[5:] == -1)
+    pos, neg = hard_examples(euclidean_neighbors(X, [0], 8)[0], M)
+    assert set(neg) == {6, 7, 8, 9, 10, 11} & set(euclidean_neighbors(X, [0], 8)[0])
+    assert -1 not in pos
+
+
+def test_set_algebra():
+    pos, neg = hard_examples(np.array([1, 2, 3]), np.array([3, 4, 5]))
+    np.testing.assert_array_equal(pos, [4, 5])
+    np.testing.assert_array_equal(neg, [1, 2])
+
+
+def test_euclidean_neighbors_match_brute_force():
+    X = np.random.default_rng(0).standard_normal((80, 5))
+    E = euclidean_neighbors(X, [0, 10, 79], 6)
+    for row, a in zip(E, (0, 10, 79)):
+        d = np.linalg.norm(X - X[a], axis=1)
+        d[a] = np.inf
+        np.testing.assert_array_equal(row, np.argsort(d)[:6])
+
+
+def test_sample_tuples_is_seeded_and_consistent(digits):
+    X, _ = digits
+    Wn = normalize(knn_graph(X, 10, dtype=np.float64))
+    a = sample_tuples(X, Wn, 20, 10, 10, seed=3)
+    b = sample_tuples(X, Wn, 20, 10, 10, seed=3)
+    assert [t.anchor for t in a] == [t.anchor for t in b]
+    for t in a:
+        single = mine(X, Wn, t.anchor, 10, 10)
+        np.testing.assert_array_equal(t.positives, single.positives)
+        np.testing.assert_array_equal(t.negatives, single.negatives)
+        assert t.anchor not in t.positives and t.anchor not in t.negatives
+
+
+def test_bad_arguments(two_lines):
+    X, Wn = two_lines
+    with pytest.raises(ValueError, match="anchors"):
+        euclidean_neighbors(X, [], 2)
+    with pytest.raises(ValueError, match="k"):
+        euclidean_neighbors(X, [0], 12)
+    with pytest.raises(ValueError, match="alpha"):
+        manifold_neighbors(Wn, [0], 2, alpha=1.0)

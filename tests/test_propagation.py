@@ -1,0 +1,147 @@
+import numpy as np
+import pytest
+from conftest import random_graph
+from sklearn.semi_supervised import LabelSpreading as SklearnLabelSpreading
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from mlviz.graph import edge_weights, graph_from_neighbors, knn_search, normalize
+from mlviz.metrics import accuracy
+from mlviz.propagation import (
+    LabelSpreading,
+    certainty,
+    class_mass_normalize,
+    class_weights,
+    label_matrix,
+    normalized_rows,
+    propagate,
+)
+
+
+def labels_per_class(y, per_class, seed):
+    rng = np.random.default_rng(seed)
+    out = np.full_like(y, -1)
+    for c in np.unique(y):
+        out[rng.choice(np.flatnonzero(y == c), per_class, replace=False)] = c
+    return out
+
+
+def test_label_matrix():
+    Y = label_matrix(np.array([0, -1, 2, 1, -1]))
+    np.testing.assert_array_equal(
+        Y, [[1, 0, 0], [0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0]]
+    )
+
+
+def test_propagation_equals_the_dense_inverse():
+    Wn = normalize(random_graph(120, 0.05, seed=11, isolated=4))
+    labels = np.full(120, -1)
+    labels[[10, 20, 30, 40, 50]] = [0, 1, 2, 0, 1]
+    Y = label_matrix(labels)
+    Z = propagate(Wn, Y, 0.99, tol=1e-12).scores
+    dense = np.linalg.solve(np.eye(120) - 0.99 * Wn.toarray(), Y)
+    np.testing.assert_allclose(Z, dense, rtol=1e-7, atol=1e-10)
+
+
+def test_certainty_is_one_minus_normalized_entropy():
+    Z = np.array([[2.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [3.0, 1.0, 0.0]])
+    w = certainty(Z)
+    p = np.array([0.75, 0.25])
+    expected_last = 1 - (-(p * np.log(p)).sum()) / np.log(3)
+    np.testing.assert_allclose(w, [1.0, 0.0, 0.0, expected_last], atol=1e-12)
+    np.testing.assert_allclose(normalized_rows(Z)[2], [1 / 3] * 3)
+
+
+def test_class_weights_count_labelled_and_pseudo_labelled():
+    labels = np.array([0, 0, 1, -1, -1, -1, -1])
+    pseudo = np.array([0, 0, 1, 1, 1, 0, 1])
+    np.testing.assert_allclose(class_weights(labels, pseudo, 3), [1 / 3, 1 / 4, 0.0])
+
+
+def test_class_mass_normalization_gives_each_column_its_prior_mass():
+    Z = np.array([[4.0, 1.0], [2.0, 1.0], [2.0, 2.0]])
+    out = class_mass_normalize(Z, [0.25, 0.75])
+    np.testing.assert_allclose(out.sum(0), [0.25, 0.75])
+    np.testing.assert_allclose(out[:, 0], Z[:, 0] / 8 * 0.25)
+
+
+def test_estimator_reaches_sklearn_accuracy_on_digits_with_ten_labels(digits):
+    X, y = digits
+    labels = labels_per_class(y, 10, seed=0)
+    unl = labels == -1
+    ours = LabelSpreading(n_neighbors=10, alpha=0.99).fit(X, labels)
+    ref = SklearnLabelSpreading(kernel="knn", n_neighbors=10, alpha=0.99, max_iter=1000).fit(X, labels)
+    acc_ours = accuracy(y, ours.transduction_, unl)
+    acc_ref = accuracy(y, ref.transduction_, unl)
+    assert acc_ours >= acc_ref, (acc_ours, acc_ref)
+    assert acc_ours > 0.93
+    plain = LabelSpreading(n_neighbors=10, alpha=0.99, normalization=None).fit(X, labels)
+    assert accuracy(y, plain.transduction_, unl) > 0.9
+    np.testing.assert_array_equal(ours.transduction_[~unl], y[~unl])
+
+
+def test_estimator_scores_equal_propagation_on_the_same_graph(digits):
+    X, y = digits
+    labels = labels_per_class(y, 5, seed=1)
+    model = LabelSpreading(n_neighbors=8, alpha=0.9, normalization=None, unreached="none",
+                           tol=1e-7).fit(X, labels)
+    nb = knn_search(X, 8, metric="cosine")
+    Wn = normalize(graph_from_neighbors(nb, edge_weights(nb, "cosine", 3.0), dtype=np.float64))
+    dense = np.linalg.solve(np.eye(len(X)) - 0.9 * Wn.toarray(), label_matrix(labels))
+    expected = normalized_rows(dense)
+    np.testing.assert_allclose(model.label_distributions_, expected, atol=1e-4)
+    np.testing.assert_allclose(model.certainty_, certainty(dense), atol=1e-4)
+    unreached = dense.sum(1) == 0
+    np.testing.assert_array_equal(model.unreached_, unreached)
+    assert np.all(model.transduction_[unreached & (labels == -1)] == -1)
+
+
+def test_unreached_points_get_their_neighbours_vote(digits):
+    X, y = digits
+    labels = labels_per_class(y, 10, seed=0)
+    model = LabelSpreading(n_neighbors=10).fit(X, labels)
+    assert model.unreached_.sum() > 0
+    assert np.all(model.transduction_ >= 0)
+    assert accuracy(y, model.transduction_, model.unreached_) > 0.7
+
+
+def test_predict_on_new_points(digits):
+    X, y = digits
+    train, test = np.arange(0, 1500), np.arange(1500, len(X))
+    labels = labels_per_class(y[train], 10, seed=2)
+    model = LabelSpreading(n_neighbors=10).fit(X[train], labels)
+    proba = model.predict_proba(X[test])
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert accuracy(y[test], model.predict(X[test])) > 0.9
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        (dict(alpha=1.0), "alpha"),
+        (dict(n_neighbors=5000), "n_neighbors"),
+        (dict(normalization="softmax"), "normalization"),
+        (dict(unreached="drop"), "unreached"),
+    ],
+)
+def test_bad_parameters_name_themselves(digits, kwargs, word):
+    X, y = digits
+    with pytest.raises(ValueError, match=word):
+        LabelSpreading(**kwargs).fit(X[:200], labels_per_class(y[:200], 2, 0))
+
+
+def test_bad_data_is_refused(digits):
+    X, y = digits
+    labels = labels_per_class(y, 2, 0)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        LabelSpreading().fit(X, labels[:-1])
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        LabelSpreading().fit(bad, labels)
+    with pytest.raises(ValueError, match="labelled"):
+        LabelSpreading().fit(X, np.full(len(X), -1))
+
+
+@parametrize_with_checks([LabelSpreading(n_neighbors=5)])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

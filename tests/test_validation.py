@@ -1,0 +1,119 @@
+"""Property tests: any bad input is refused with a ValueError that names what is wrong."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from mlviz import query_vector
+from mlviz._validation import check_alpha, check_features
+from mlviz.datasets import DataError, load_descriptors
+from mlviz.diffusion import conjugate_gradient
+from mlviz.graph import knn_graph, normalize
+
+FAST = settings(max_examples=60, deadline=None)
+
+
+@FAST
+@given(st.one_of(st.floats(allow_nan=True), st.integers(-3, 3), st.text(max_size=3), st.none()))
+def test_alpha_outside_the_unit_interval_is_refused(alpha):
+    ok = (
+        isinstance(alpha, (int, float))
+        and not isinstance(alpha, bool)
+        and np.isfinite(alpha)
+        and 0 <= alpha < 1
+    )
+    if ok:
+        assert check_alpha(alpha) == float(alpha)
+    else:
+        with pytest.raises(ValueError, match="alpha"):
+            check_alpha(alpha)
+
+
+@FAST
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=12),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=64),
+    )
+)
+def test_features_are_finite_2d_with_two_rows(X):
+    good = X.shape[0] >= 2 and np.all(np.isfinite(X))
+    if good:
+        assert check_features(X).shape == X.shape
+    else:
+        with pytest.raises(ValueError, match="X"):
+            check_features(X)
+
+
+@FAST
+@given(n=st.integers(3, 40), k=st.integers(-2, 45), seed=st.integers(0, 10))
+def test_k_must_be_below_n(n, k, seed):
+    X = np.random.default_rng(seed).standard_normal((n, 3))
+    if 1 <= k < n:
+        W = knn_graph(X, k, kernel="gaussian")
+        assert W.shape == (n, n)
+        assert np.all(np.isfinite(normalize(W).data))
+    else:
+        with pytest.raises(ValueError, match="k"):
+            knn_graph(X, k, kernel="gaussian")
+
+
+@FAST
+@given(st.lists(st.integers(-5, 25), max_size=6))
+def test_queries_must_be_valid_indices(queries):
+    if queries and min(queries) >= 0 and max(queries) < 20:
+        y = query_vector(queries, 20)
+        assert y.sum() == len(set(queries))
+    else:
+        with pytest.raises(ValueError, match="queries"):
+            query_vector(queries, 20)
+
+
+@FAST
+@given(length=st.integers(0, 30))
+def test_signal_of_the_wrong_length_is_refused(length):
+    from scipy.sparse import identity
+
+    W = identity(20, format="csr") * 0.0
+    if length == 20:
+        conjugate_gradient(W, np.ones(length), 0.5)
+    else:
+        with pytest.raises(ValueError, match="y"):
+            conjugate_gradient(W, np.ones(length), 0.5)
+
+
+def npy_bytes(arr, allow_pickle=False):
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+@FAST
+@given(
+    hnp.arrays(
+        st.sampled_from([np.float32, np.float64, np.int32]),
+        hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=8),
+        elements=st.integers(-3, 3),
+    )
+)
+def test_npy_upload_either_loads_or_explains(arr):
+    try:
+        ds = load_descriptors(npy_bytes(arr), "x.npy")
+    except DataError as exc:
+        assert str(exc).startswith("x.npy")
+    else:
+        assert ds.X.ndim == 2 and ds.n >= 3 and np.all(np.isfinite(ds.X))
+
+
+@FAST
+@given(st.binary(max_size=200), st.sampled_from(["a.npy", "a.npz", "a.csv", "a.txt"]))
+def test_garbage_bytes_never_escape_as_other_errors(data, name):
+    try:
+        load_descriptors(data, name)
+    except DataError:
+        pass
