@@ -48,6 +48,8 @@ class Iterations:
         Iterations done.
     converged : bool
         Whether every column reached the tolerance.
+    errors : ndarray of shape (n_iter + 1,), or None
+        ``||f(t) - f*|| / ||f*||`` of each iterate, when a reference ``f*`` was given.
     """
 
     solution: np.ndarray
@@ -55,6 +57,7 @@ class Iterations:
     residuals: np.ndarray
     n_iter: int
     converged: bool
+    errors: np.ndarray | None = None
 
 
 def _setup(W_norm, y, alpha, f0, dtype):
@@ -75,14 +78,34 @@ def _setup(W_norm, y, alpha, f0, dtype):
     return W, alpha, B, F, np.where(bnorm > 0, bnorm, 1.0), squeeze
 
 
-def _finish(F, history, residuals, n_iter, converged, squeeze, record) -> Iterations:
+class _ErrorTracker:
+    """Relative error of each iterate to a reference solution, without storing iterates."""
+
+    def __init__(self, reference, shape):
+        self.ref = None if reference is None else np.asarray(reference, np.float64).reshape(shape)
+        self.norm = 1.0 if self.ref is None else (np.linalg.norm(self.ref) or 1.0)
+        self.values: list[float] = []
+
+    def __call__(self, F: np.ndarray) -> None:
+        if self.ref is not None:
+            diff = (F - self.ref).ravel()
+            self.values.append(float(np.sqrt(diff @ diff)) / self.norm)
+
+    def below(self, error_tol: float | None) -> bool:
+        return error_tol is not None and bool(self.values) and self.values[-1] <= error_tol
+
+    def result(self) -> np.ndarray | None:
+        return None if self.ref is None else np.asarray(self.values)
+
+
+def _finish(F, history, residuals, n_iter, converged, squeeze, record, errors) -> Iterations:
     res = np.asarray(residuals)
     its = np.stack(history) if record else None
     if squeeze:
         F = F[:, 0]
         res = res[:, 0]
         its = its[..., 0] if its is not None else None
-    return Iterations(F, its, res, n_iter, converged)
+    return Iterations(F, its, res, n_iter, converged, errors.result())
 
 
 def random_walk(
@@ -95,6 +118,8 @@ def random_walk(
     f0=None,
     record: bool = False,
     dtype=None,
+    reference=None,
+    error_tol: float | None = None,
 ) -> Iterations:
     """Iterate the random walk ``f(t) = alpha W f(t-1) + (1 - alpha) y``.
 
@@ -116,6 +141,10 @@ def random_walk(
         Keep every iterate (for animation).
     dtype : numpy dtype, optional
         Arithmetic precision; that of ``W_norm`` by default.
+    reference : array-like, optional
+        The exact solution ``f*``; when given, ``errors`` holds each iterate's relative error.
+    error_tol : float, optional
+        With ``reference``: also stop once the relative error is at most ``error_tol``.
 
     Returns
     -------
@@ -125,23 +154,26 @@ def random_walk(
     W, alpha, B, F, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     history = [F.copy()] if record else []
+    errors = _ErrorTracker(reference, F.shape)
+    errors(F)
     residuals = []
     n_iter, converged = 0, False
     nxt = alpha * (W @ F) + B
     while True:
         res = np.linalg.norm(nxt - F, axis=0) / bnorm
         residuals.append(res)
-        if tol is not None and np.all(res <= tol):
+        if (tol is not None and np.all(res <= tol)) or errors.below(error_tol):
             converged = True
             break
         if n_iter == max_iter:
             break
         F = nxt
         n_iter += 1
+        errors(F)
         if record:
             history.append(F.copy())
         nxt = alpha * (W @ F) + B
-    return _finish(F, history, residuals, n_iter, converged, squeeze, record)
+    return _finish(F, history, residuals, n_iter, converged, squeeze, record, errors)
 
 
 def conjugate_gradient(
@@ -154,6 +186,8 @@ def conjugate_gradient(
     f0=None,
     record: bool = False,
     dtype=None,
+    reference=None,
+    error_tol: float | None = None,
 ) -> Iterations:
     """Solve ``L_alpha f = y`` by conjugate gradient, one CG per column of ``y``.
 
@@ -164,7 +198,7 @@ def conjugate_gradient(
 
     Parameters
     ----------
-    W_norm, y, alpha, max_iter, tol, f0, record, dtype
+    W_norm, y, alpha, max_iter, tol, f0, record, dtype, reference, error_tol
         As in :func:`random_walk`.
 
     Returns
@@ -178,13 +212,15 @@ def conjugate_gradient(
     P = R.copy()
     rs = np.einsum("ij,ij->j", R, R)
     history = [X.copy()] if record else []
+    errors = _ErrorTracker(reference, X.shape)
+    errors(X)
     residuals = [np.sqrt(rs) / bnorm]
     n_iter, converged = 0, False
     zero = np.zeros(1, dtype=X.dtype)
     while True:
         active = residuals[-1] > (tol if tol is not None else 0.0)
-        if not active.any():
-            converged = tol is not None
+        if not active.any() or errors.below(error_tol):
+            converged = tol is not None or errors.below(error_tol)
             break
         if n_iter == max_iter:
             break
@@ -199,9 +235,10 @@ def conjugate_gradient(
         rs = rs_new
         n_iter += 1
         residuals.append(np.sqrt(rs) / bnorm)
+        errors(X)
         if record:
             history.append(X.copy())
-    return _finish(X, history, residuals, n_iter, converged, squeeze, record)
+    return _finish(X, history, residuals, n_iter, converged, squeeze, record, errors)
 
 
 def exact_solution(W_norm, y, alpha: float = 0.99) -> np.ndarray:

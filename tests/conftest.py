@@ -23,3 +23,50 @@ def random_graph(n: int, density: float, seed: int, isolated: int = 0) -> sp.csr
 def digits():
     X, y = load_digits(return_X_y=True)
     return X, y
+
+
+# ---------------------------------------------------------------- AppTest helpers
+import base64  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE_FILES = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+
+
+def app_test(page: str, timeout: float = 120, **query):
+    """An AppTest of one page, with URL query parameters set before the first run."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at
+
+
+def assert_clean(at):
+    """No exception and no error box on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def figures(at) -> dict:
+    """The page's plotly figures as dicts, by widget key (or position)."""
+    out = {}
+    for i, el in enumerate(at.get("plotly_chart")):
+        spec = json.loads(el.proto.spec)
+        key = el.proto.id.rsplit("-", 1)[-1] if el.proto.id else str(i)
+        out[key] = spec
+        out[i] = spec
+    return out
+
+
+def decode(values) -> np.ndarray:
+    """A plotly JSON array: plain list, or {dtype, bdata} base64 typed array."""
+    if isinstance(values, dict) and "bdata" in values:
+        arr = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        shape = values.get("shape")
+        if shape:
+            arr = arr.reshape([int(s) for s in str(shape).split(",")])
+        return arr
+    return np.asarray(values, dtype=float)

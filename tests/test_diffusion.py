@@ -144,3 +144,21 @@ def test_empty_or_out_of_range_query_is_refused():
         query_vector([], 10)
     with pytest.raises(ValueError, match="queries"):
         query_vector([10], 10)
+
+
+def test_errors_against_a_reference_match_recorded_iterates(digits_graph):
+    y = query_vector([5, 6], digits_graph.shape[0])
+    f = exact_solution(digits_graph, y, 0.95)
+    for solver in (random_walk, conjugate_gradient):
+        its = solver(digits_graph, y, 0.95, max_iter=15, tol=None, record=True, reference=f)
+        np.testing.assert_allclose(its.errors, relative_errors(its.iterates, f), rtol=1e-12)
+        assert its.errors.shape == (its.n_iter + 1,)
+
+
+def test_error_tolerance_stops_at_the_first_iterate_below_it(digits_graph):
+    y = query_vector([5], digits_graph.shape[0])
+    f = exact_solution(digits_graph, y, 0.99)
+    for solver in (random_walk, conjugate_gradient):
+        its = solver(digits_graph, y, 0.99, max_iter=5000, tol=None, reference=f, error_tol=1e-4)
+        assert its.errors[-1] <= 1e-4 < its.errors[-2]
+        assert its.converged

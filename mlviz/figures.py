@@ -1,0 +1,345 @@
+"""Plotly figure builders: arrays in, ``go.Figure`` out. No streamlit here.
+
+Shared conventions: one sequential colour scale for scores, one categorical palette for
+classes, point ids in ``customdata[0]`` (so a selection returns global ids), hover showing
+index, label and score, WebGL scatter for large n.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import scipy.sparse as sp
+
+SCORE_SCALE = "Viridis"
+CLASS_COLORS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+)
+QUERY_COLOR = "#d62728"
+RING_COLOR = "#ff7f0e"
+EDGE_COLOR = "rgba(90,90,90,0.45)"
+WEBGL_FROM = 3000
+"""Above this many points scatters use WebGL (Scattergl)."""
+MAX_EDGES_DRAWN = 60_000
+
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["autoScale2d"],
+}
+
+
+def class_color(c: int) -> str:
+    return CLASS_COLORS[int(c) % len(CLASS_COLORS)]
+
+
+def marker_size(n: int) -> float:
+    """Points large enough to click, smaller as n grows."""
+    return float(np.clip(14 - 2.2 * np.log10(max(n, 1)), 4, 10))
+
+
+def _scatter_cls(n: int):
+    return go.Scattergl if n > WEBGL_FROM else go.Scatter
+
+
+def hover_data(
+    ids: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], scores=None
+) -> tuple[np.ndarray, str]:
+    """``customdata`` (id, label name, score) and its hover template."""
+    ids = np.asarray(ids)
+    label_txt = (
+        np.array([class_names[c] if 0 <= c < len(class_names) else "?" for c in labels], dtype=object)
+        if labels is not None
+        else np.full(ids.size, "–", dtype=object)
+    )
+    cols = [ids.astype(object), label_txt]
+    template = "point %{customdata[0]}<br>label %{customdata[1]}"
+    if scores is not None:
+        cols.append(np.asarray(scores, dtype=float).astype(object))
+        template += "<br>score %{customdata[2]:.4g}"
+    return np.stack(cols, axis=1), template + "<extra></extra>"
+
+
+def edge_trace(coords: np.ndarray, W: sp.spmatrix, max_edges: int = MAX_EDGES_DRAWN) -> go.Scatter:
+    """The graph's edges as one line trace (``None`` between segments).
+
+    Draws at most ``max_edges`` edges, the heaviest first, and says so in the legend.
+    """
+    upper = sp.triu(W, k=1).tocoo()
+    order = np.argsort(-upper.data)[:max_edges]
+    i, j = upper.row[order], upper.col[order]
+    xs = np.full(3 * i.size, np.nan)
+    ys = np.full(3 * i.size, np.nan)
+    xs[0::3], xs[1::3] = coords[i, 0], coords[j, 0]
+    ys[0::3], ys[1::3] = coords[i, 1], coords[j, 1]
+    name = "graph edges" if upper.nnz <= max_edges else f"graph edges ({max_edges:,} of {upper.nnz:,})"
+    cls = go.Scattergl if i.size > 5000 else go.Scatter
+    return cls(
+        x=xs, y=ys, mode="lines", line=dict(color=EDGE_COLOR, width=0.9),
+        hoverinfo="skip", name=name, showlegend=True,
+    )
+
+
+def base_layout(fig: go.Figure, title: str | None = None, height: int = 520) -> go.Figure:
+    """Equal axis scales (distances look right), no grid clutter, legend on top."""
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=15)) if title else None,
+        height=height,
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        plot_bgcolor="white",
+        dragmode="pan",
+        clickmode="event+select",
+    )
+    fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
+    fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def class_scatter(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str] = (),
+    *,
+    W: sp.spmatrix | None = None,
+    title: str | None = None,
+    highlight: np.ndarray | None = None,
+) -> go.Figure:
+    """Points coloured by class (one legend entry per class), optionally with graph edges.
+
+    Every trace carries the global point ids in ``customdata[0]``.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    n = coords.shape[0]
+    fig = go.Figure()
+    if W is not None:
+        fig.add_trace(edge_trace(coords, W))
+    cls = _scatter_cls(n)
+    size = marker_size(n)
+    ids = np.arange(n)
+    groups = [(None, ids)] if labels is None else [
+        (c, np.flatnonzero(labels == c)) for c in np.unique(labels)
+    ]
+    for c, idx in groups:
+        custom, template = hover_data(idx, None if labels is None else labels[idx], class_names)
+        name = "points" if c is None else (class_names[c] if c < len(class_names) else f"class {c}")
+        fig.add_trace(
+            cls(
+                x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=name,
+                marker=dict(size=size, color="#4c78a8" if c is None else class_color(c),
+                            line=dict(width=0)),
+                customdata=custom, hovertemplate=template,
+            )
+        )
+    if highlight is not None and len(highlight):
+        h = np.asarray(highlight)
+        fig.add_trace(query_trace(coords, h, labels, class_names))
+    return base_layout(fig, title)
+
+
+def query_trace(coords, queries, labels=None, class_names=(), name="query") -> go.Scatter:
+    """Query points: large red stars, drawn on top."""
+    q = np.asarray(queries, dtype=np.int64)
+    custom, template = hover_data(q, None if labels is None else labels[q], class_names)
+    return go.Scatter(
+        x=coords[q, 0], y=coords[q, 1], mode="markers", name=name,
+        marker=dict(symbol="star", size=marker_size(coords.shape[0]) + 10, color=QUERY_COLOR,
+                    line=dict(color="white", width=1.5)),
+        customdata=custom, hovertemplate=template,
+    )
+
+
+def selected_point_ids(event) -> list[int]:
+    """Global point ids of a ``st.plotly_chart(on_select=...)`` selection event.
+
+    Reads ``customdata[0]`` of each selected point, so the ids are right whichever trace
+    the point belongs to. Accepts the event object or a plain dict.
+    """
+    if not event:
+        return []
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    ids = []
+    for p in points:
+        custom = p.get("customdata") if isinstance(p, dict) else None
+        if custom is None:
+            continue
+        value = custom[0] if isinstance(custom, (list, tuple)) else custom
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return sorted(set(ids))
+
+
+def relative_log_scores(F: np.ndarray, top: float, decades: float = 4.0) -> np.ndarray:
+    """``log10(f / top)`` clipped to ``[-decades, 0]``: diffusion spans many orders of magnitude.
+
+    Zero and negative scores (CG iterates can dip below 0) map to the floor.
+    """
+    top = top if top > 0 else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log10(np.clip(F, 0, None) / top)
+    return np.clip(np.nan_to_num(out, nan=-decades, neginf=-decades), -decades, 0.0)
+
+
+def _top_ranked(f: np.ndarray, k: int, exclude: np.ndarray) -> np.ndarray:
+    f = np.asarray(f, dtype=np.float64).copy()
+    f[exclude] = -np.inf
+    k = min(k, int(np.count_nonzero(f > 0)))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.argsort(-f, kind="stable")[:k]
+
+
+def diffusion_animation(
+    coords: np.ndarray,
+    runs: dict[str, np.ndarray],
+    queries,
+    *,
+    top_k: int = 10,
+    labels: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
+    log_scale: bool = True,
+    decades: float = 4.0,
+    frame_ms: int = 350,
+    steps: Sequence[int] | None = None,
+) -> go.Figure:
+    """Side-by-side scatters of several solvers' iterates, one slider and play button for all.
+
+    Parameters
+    ----------
+    coords : (n, 2) drawing coordinates.
+    runs : mapping of solver name to iterates of shape (T + 1, n).
+    queries : query point ids (drawn as stars).
+    top_k : the current top-k ranked points (queries excluded) are ringed in each frame.
+    log_scale : colour by ``log10(f / max f)`` (floor ``-decades``) instead of ``f / max f``.
+    steps : the iterations to make frames of (all by default).
+
+    The figure opens on the last iteration; play runs from the first. The colour scale is
+    fixed across frames and solvers (relative to the largest score of the last iterates), so
+    colours compare across iterations and panels.
+    """
+    from plotly.subplots import make_subplots
+
+    coords = np.asarray(coords, dtype=np.float64)
+    q = np.atleast_1d(np.asarray(queries, dtype=np.int64))
+    names = list(runs)
+    T = min(r.shape[0] for r in runs.values()) - 1
+    steps = list(range(T + 1)) if steps is None else [s for s in steps if 0 <= s <= T]
+    top = max(float(np.max(r[-1])) for r in runs.values())
+    n = coords.shape[0]
+    cls = _scatter_cls(n)
+    size = marker_size(n)
+
+    def colours(f):
+        if log_scale:
+            return np.round(relative_log_scores(f, top, decades), 3).astype(np.float32)
+        return np.round(np.clip(f / (top or 1.0), 0, 1), 4).astype(np.float32)
+
+    cmin, cmax = (-decades, 0.0) if log_scale else (0.0, 1.0)
+    bar_title = "log₁₀(f / max f)" if log_scale else "f / max f"
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.03)
+    custom, template = hover_data(np.arange(n), labels, class_names)
+    point_traces, ring_traces = [], []
+    for c, name in enumerate(names, start=1):
+        f0 = runs[name][steps[-1]]
+        fig.add_trace(
+            cls(
+                x=coords[:, 0], y=coords[:, 1], mode="markers", name=f"{name}: points",
+                marker=dict(
+                    size=size, color=colours(f0), colorscale=SCORE_SCALE, cmin=cmin, cmax=cmax,
+                    showscale=c == len(names),
+                    colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12),
+                ),
+                customdata=custom, hovertemplate=template, showlegend=False,
+            ),
+            row=1, col=c,
+        )
+        point_traces.append(len(fig.data) - 1)
+        ring = _top_ranked(f0, top_k, q)
+        fig.add_trace(
+            go.Scatter(
+                x=coords[ring, 0], y=coords[ring, 1], mode="markers",
+                name=f"top {top_k}", legendgroup="top", showlegend=c == 1,
+                marker=dict(symbol="circle-open", size=size + 9, color=RING_COLOR,
+                            line=dict(width=2.5)),
+                hoverinfo="skip",
+            ),
+            row=1, col=c,
+        )
+        ring_traces.append(len(fig.data) - 1)
+        qt = query_trace(coords, q, labels, class_names)
+        qt.update(showlegend=c == 1, legendgroup="query")
+        fig.add_trace(qt, row=1, col=c)
+
+    frames = []
+    for t in steps:
+        data, idx = [], []
+        for c, name in enumerate(names):
+            f = runs[name][t]
+            ring = _top_ranked(f, top_k, q)
+            data.append(dict(type=fig.data[point_traces[c]].type, marker=dict(color=colours(f))))
+            data.append(dict(type="scatter", x=coords[ring, 0], y=coords[ring, 1]))
+            idx += [point_traces[c], ring_traces[c]]
+        frames.append(go.Frame(data=data, traces=idx, name=str(t)))
+    fig.frames = frames
+    redraw = cls is go.Scattergl
+    play = dict(frame=dict(duration=frame_ms, redraw=redraw), transition=dict(duration=0),
+                fromcurrent=False, mode="immediate")
+    fig.update_layout(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+            pad=dict(t=10, r=10), showactive=False,
+            buttons=[
+                dict(label="▶ play from τ = 0", method="animate", args=[None, play]),
+                dict(label="❚❚ pause", method="animate",
+                     args=[[None], dict(frame=dict(duration=0, redraw=redraw), mode="immediate",
+                                        transition=dict(duration=0))]),
+            ],
+        )],
+        sliders=[dict(
+            active=len(steps) - 1, x=0.24, y=-0.02, len=0.76, xanchor="left", yanchor="top",
+            pad=dict(t=10), currentvalue=dict(prefix="iteration τ = ", font=dict(size=14),
+                                              xanchor="right"),
+            steps=[dict(label=str(t), method="animate",
+                        args=[[str(t)], dict(frame=dict(duration=0, redraw=redraw),
+                                             mode="immediate", transition=dict(duration=0))])
+                   for t in steps],
+        )],
+    )
+    base_layout(fig, height=560)
+    fig.update_layout(margin=dict(l=10, r=10, t=60, b=90), dragmode="zoom")
+    for c in range(1, len(names) + 1):
+        fig.update_yaxes(scaleanchor=f"x{'' if c == 1 else c}", row=1, col=c)
+    return fig
+
+
+def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) -> go.Figure:
+    """Relative error to the exact solution against iteration, log scale, one line per solver."""
+    fig = go.Figure()
+    colours = {"random walk": "#1f77b4", "conjugate gradient": "#d62728"}
+    for name, err in errors.items():
+        err = np.asarray(err, dtype=np.float64)
+        fig.add_trace(go.Scatter(
+            x=np.arange(err.size), y=np.maximum(err, 1e-16), mode="lines", name=name,
+            line=dict(width=2.5, color=colours.get(name)),
+            hovertemplate=name + "<br>τ = %{x}<br>error %{y:.2e}<extra></extra>",
+        ))
+    if tol is not None:
+        fig.add_hline(y=tol, line=dict(dash="dot", color="gray"),
+                      annotation_text=f"tolerance {tol:g}", annotation_position="top right")
+    fig.update_layout(
+        height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="white",
+        title=dict(text="relative error ‖f(τ) − f*‖ / ‖f*‖", x=0.01, font=dict(size=14)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.5),
+    )
+    fig.update_xaxes(title="iteration τ", showgrid=True, gridcolor="#eee")
+    fig.update_yaxes(type="log", showgrid=True, gridcolor="#eee", exponentformat="power")
+    return fig

@@ -1,0 +1,140 @@
+"""The app shell through AppTest: every data source, sidebar moves, bad files, URL state."""
+
+import io
+
+import numpy as np
+import pytest
+from conftest import PAGE_FILES, app_test, assert_clean, figures
+
+from mlviz import datasets as ds
+
+
+def sidebar_caption(at) -> str:
+    return " ".join(c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_runs_with_defaults(page):
+    at = app_test(page).run()
+    assert_clean(at)
+    assert figures(at), "every page draws at least one chart"
+
+
+@pytest.mark.parametrize("name", ds.TOY)
+def test_home_with_each_toy_manifold(name):
+    at = app_test("app.py", toy=name, n="300").run()
+    assert_clean(at)
+    assert f"**{name}**: 300 points" in sidebar_caption(at)
+
+
+@pytest.mark.parametrize("name", ds.REAL)
+def test_home_with_each_real_data_set(name):
+    at = app_test("app.py", data="real", real=name).run()
+    assert_clean(at)
+    assert f"**{name}**" in sidebar_caption(at)
+
+
+def test_sidebar_widgets_move():
+    at = app_test("app.py").run()
+    at.sidebar.slider(key="n").set_value(1000).run()
+    at.sidebar.slider(key="noise").set_value(0.12).run()
+    at.sidebar.number_input(key="seed").set_value(3).run()
+    at.sidebar.slider(key="k").set_value(20).run()
+    at.sidebar.radio(key="graph").set_value("union").run()
+    at.sidebar.selectbox(key="kernel").set_value("cosine").run()
+    at.sidebar.slider(key="gamma").set_value(5.0).run()
+    assert_clean(at)
+    assert "1,000 points" in sidebar_caption(at)
+    at.sidebar.radio(key="data").set_value("real").run()
+    at.sidebar.selectbox(key="real").set_value("wine").run()
+    at.sidebar.selectbox(key="layout").set_value("pca").run()
+    assert_clean(at)
+    assert "**wine**" in sidebar_caption(at)
+
+
+@pytest.mark.slow
+def test_umap_layout():
+    at = app_test("app.py", data="real", real="iris", layout="umap", timeout=180).run()
+    assert_clean(at)
+    fig = figures(at)["home_scatter"]
+    assert "UMAP" in fig["layout"]["title"]["text"]
+
+
+def test_url_state_sets_the_widgets():
+    at = app_test("app.py", toy="two spirals", n="800", k="15", graph="union").run()
+    assert_clean(at)
+    assert at.sidebar.slider(key="k").value == 15
+    assert at.sidebar.radio(key="graph").value == "union"
+    assert "**two spirals**: 800 points" in sidebar_caption(at)
+
+
+def npz_bytes(**arrays) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def npy_bytes(arr, allow_pickle=False) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def upload(at, name: str, data: bytes):
+    at.sidebar.radio(key="data").set_value("file").run()
+    at.sidebar.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+@pytest.fixture
+def good_file():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (150, 16)), rng.normal(3, 1, (150, 16))])
+    return npz_bytes(X=X, labels=np.repeat([0, 1], 150))
+
+
+def test_upload_a_good_file(good_file):
+    at = upload(app_test("app.py").run(), "mine.npz", good_file)
+    assert_clean(at)
+    assert "**mine.npz**: 300 points × 16 dims" in sidebar_caption(at)
+
+
+BAD_FILES = {
+    "nan.npy": (npy_bytes(np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]])), "NaN"),
+    "obj.npy": (npy_bytes(np.array([{"a": 1}] * 5, dtype=object), allow_pickle=True), "pickled"),
+    "one_row.npy": (npy_bytes(np.ones((1, 4))), "at least 3 points"),
+    "labels.npz": (npz_bytes(X=np.random.default_rng(0).random((10, 3)), labels=np.arange(7)), "one entry per row"),
+    "text.csv": (b"a,b\n1,2\n3,hello\n4,5\n", "non-numeric"),
+    "big.npy": (npy_bytes(np.zeros((ds.MAX_POINTS + 1, 1), dtype=np.float32)), "at most"),
+    "broken.npz": (b"PK\x03\x04 not really a zip", "not a valid .npz"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_shows_a_message_and_keeps_the_previous_data(name):
+    data, words = BAD_FILES[name]
+    at = app_test("app.py", toy="circles").run()
+    at = upload(at, name, data)
+    assert not at.exception
+    messages = " ".join(e.value for e in at.sidebar.error)
+    assert words in messages and "previous data set stays" in messages
+    assert "**circles**" in sidebar_caption(at)
+
+
+def test_file_whose_graph_falls_apart_is_refused(good_file):
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 100, (60, 5))
+    X = np.repeat(centres, 5, axis=0) + rng.normal(0, 0.01, (300, 5))
+    at = app_test("app.py", toy="circles", k="3").run()
+    at = upload(at, "islands.npy", npy_bytes(X))
+    assert not at.exception
+    messages = " ".join(e.value for e in at.sidebar.error)
+    assert "falls apart" in messages and "Raise k" in messages
+    assert "**circles**" in sidebar_caption(at)
+
+
+def test_file_loader_directly():
+    csv = b"label,x2d,y2d,f1,f2,f3\n0,0,0,1,2,3\n1,1,1,4,5,6\n0,2,2,7,8,10\n"
+    d = ds.load_descriptors(csv, "t.csv")
+    assert d.X.shape == (3, 3) and d.coords.shape == (3, 2)
+    np.testing.assert_array_equal(d.labels, [0, 1, 0])

@@ -1,0 +1,99 @@
+"""The ranking page through AppTest: queries, sliders, and frames that hold the core's iterates."""
+
+import numpy as np
+from conftest import app_test, assert_clean, decode, figures
+
+from mlviz import query_vector
+from mlviz.datasets import make_toy
+from mlviz.diffusion import conjugate_gradient, random_walk
+from mlviz.figures import relative_log_scores
+from mlviz.graph import knn_graph, normalize
+
+PAGE = "pages/1_Ranking_on_manifolds.py"
+
+
+def caption_text(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
+def test_queries_from_the_url_and_frames_hold_the_iterates():
+    at = app_test(PAGE, q="5,100", alpha="0.9", iters="12").run()
+    assert_clean(at)
+    assert "Queries: 5, 100" in caption_text(at)
+    fig = figures(at)["rank_anim"]
+    assert len(fig["frames"]) == 13
+
+    d = make_toy("two moons", 600, 0.08, 0)
+    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    y = query_vector([5, 100], 600)
+    rw = random_walk(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
+    cg = conjugate_gradient(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
+    top = max(rw[-1].max(), cg[-1].max())
+    for t in (1, 6, 12):
+        frame = fig["frames"][t]
+        assert frame["name"] == str(t)
+        rw_colours = decode(frame["data"][0]["marker"]["color"])
+        cg_colours = decode(frame["data"][2]["marker"]["color"])
+        np.testing.assert_allclose(rw_colours, relative_log_scores(rw[t], top), atol=2e-3)
+        np.testing.assert_allclose(cg_colours, relative_log_scores(cg[t], top), atol=2e-3)
+
+
+def test_clicking_points_sets_the_queries_and_the_url():
+    at = app_test(PAGE).run()
+    at.session_state["rank_pick"] = {
+        "selection": {"points": [{"customdata": [42, "class 0"]}, {"customdata": [7, "class 1"]}],
+                      "point_indices": [0, 1], "box": [], "lasso": []}
+    }
+    at.run()
+    assert_clean(at)
+    assert "Queries: 7, 42" in caption_text(at)
+    assert at.query_params["q"] == "7,42"
+
+
+def test_controls_move():
+    at = app_test(PAGE).run()
+    at.select_slider(key="alpha").set_value(0.999).run()
+    at.slider(key="iters").set_value(50).run()
+    at.slider(key="topk").set_value(25).run()
+    at.toggle(key="logc").set_value(False).run()
+    at.button_group(key="solvers").set_value(["conjugate gradient"]).run()
+    assert_clean(at)
+    fig = figures(at)["rank_anim"]
+    assert len(fig["frames"]) == 51
+    assert [a["text"] for a in fig["layout"]["annotations"]][:1] == ["conjugate gradient"]
+    conv = figures(at)["rank_conv"]
+    assert [t["name"] for t in conv["data"]] == ["conjugate gradient"]
+
+
+def test_random_and_indexed_queries():
+    at = app_test(PAGE).run()
+    at.button[0].click().run()
+    assert_clean(at)
+    first = at.query_params["q"]
+    at.number_input(key="rank_add").set_value(17).run()
+    assert_clean(at)
+    assert "17" in at.query_params["q"].split(",") and at.query_params["q"] != first
+
+
+def test_cg_needs_fewer_iterations_than_the_walk():
+    at = app_test(PAGE).run()
+    metrics = {m.label: m.value for m in at.metric}
+    rw = int(metrics["random walk: iterations to 1e-06"].replace(",", ""))
+    cg = int(metrics["conjugate gradient: iterations to 1e-06"].replace(",", ""))
+    assert cg * 5 < rw
+
+
+def test_average_precision_and_map_on_digits():
+    at = app_test(PAGE, data="real", real="digits", q="3").run()
+    assert_clean(at)
+    labels = [m.label for m in at.metric]
+    assert "AP, manifold ranking" in labels and "AP, cosine ranking" in labels
+    next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
+    assert_clean(at)
+    assert any("mAP over 300 queries" in m.value for m in at.markdown)
+
+
+def test_out_of_range_queries_in_the_url_are_dropped():
+    at = app_test(PAGE, q="99999,abc,4").run()
+    assert_clean(at)
+    assert "Queries: 4" in caption_text(at)
