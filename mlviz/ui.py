@@ -40,18 +40,57 @@ SOURCE_LABELS = {"toy": "toy manifold", "real": "real data", "file": "your file"
 LAYOUTS = ("auto", "pca", "umap")
 KERNELS = ("auto", "gaussian", "cosine")
 MAX_TOY_POINTS = 20_000
-URL = dict(bind="query-params")
+
+HOME = ("app.py", "Home", ":material/home:", "what the app teaches; the data set and its graph")
+
+
+def _choice(options):
+    def parse(raw: str):
+        if raw not in options:
+            raise ValueError(raw)
+        return raw
+    return parse
+
+
+def _number(kind, lo, hi):
+    def parse(raw: str):
+        value = kind(raw)
+        if not lo <= value <= hi:
+            raise ValueError(raw)
+        return value
+    return parse
+
+
+SHARED = {
+    "data": _choice(SOURCES),
+    "toy": _choice(ds.TOY),
+    "n": _number(int, 100, MAX_TOY_POINTS),
+    "noise": _number(float, 0.0, 0.3),
+    "seed": _number(int, 0, 9999),
+    "real": _choice(ds.REAL),
+    "k": _number(int, 2, 50),
+    "graph": _choice(("reciprocal", "union")),
+    "kernel": _choice(KERNELS),
+    "gamma": _number(float, 1.0, 10.0),
+    "layout": _choice(LAYOUTS),
+}
+"""The sidebar's shared widgets (by key) and how to read each from the URL.
+
+Every page shows the same sidebar; these values follow the user from page to page (kept in
+this session) and live in the URL (so a copied link reopens the view). Streamlit's own
+``bind="query-params"`` loses them on a page switch, hence this small mechanism.
+"""
 
 PAGES = (
-    ("pages/1_Ranking_on_manifolds.py", "Ranking on manifolds", "🧭",
+    ("pages/1_Ranking_on_manifolds.py", "Ranking on manifolds", ":material/explore:",
      "random walk vs conjugate gradient, for the queries you click"),
-    ("pages/2_Ranking_as_smoothing.py", "Ranking as smoothing", "〰️",
+    ("pages/2_Ranking_as_smoothing.py", "Ranking as smoothing", ":material/graphic_eq:",
      "the graph's Fourier modes and spectral low-pass filtering"),
-    ("pages/3_Mining_on_manifolds.py", "Mining on manifolds", "⛏️",
+    ("pages/3_Mining_on_manifolds.py", "Mining on manifolds", ":material/hardware:",
      "hard positives and negatives, metric learning without labels"),
-    ("pages/4_Label_propagation.py", "Label propagation", "🏷️",
+    ("pages/4_Label_propagation.py", "Label propagation", ":material/label:",
      "propagated labels and their certainty"),
-    ("pages/5_Deep_label_propagation.py", "Deep label propagation", "🧠",
+    ("pages/5_Deep_label_propagation.py", "Deep label propagation", ":material/neurology:",
      "a small network trained with propagated pseudo-labels"),
 )
 
@@ -165,17 +204,17 @@ def _default_dataset() -> tuple[tuple, ds.Dataset]:
 
 def _choose_dataset() -> tuple[tuple, ds.Dataset]:
     sb = st.sidebar
-    source = sb.radio("Source", SOURCES, key="data", horizontal=True, **URL,
+    source = sb.radio("Source", SOURCES, key="data", horizontal=True,
                       help="toy: generated manifolds; real: small data sets shipped with "
                            "scikit-learn; file: your own descriptors.")
     if source == "toy":
-        name = sb.selectbox("Manifold", ds.TOY, key="toy", **URL)
-        n = sb.slider("Points n", 100, MAX_TOY_POINTS, 600, step=100, key="n", **URL)
-        noise = sb.slider("Noise", 0.0, 0.3, 0.08, step=0.01, key="noise", **URL)
-        seed = int(sb.number_input("Seed", 0, 9999, 0, step=1, key="seed", **URL))
+        name = sb.selectbox("Manifold", ds.TOY, key="toy")
+        n = sb.slider("Points n", 100, MAX_TOY_POINTS, 600, step=100, key="n")
+        noise = sb.slider("Noise", 0.0, 0.3, 0.08, step=0.01, key="noise")
+        seed = int(sb.number_input("Seed", 0, 9999, 0, step=1, key="seed"))
         return ("toy", name, int(n), float(noise), seed), toy_dataset(name, int(n), float(noise), seed)
     if source == "real":
-        name = sb.selectbox("Data set", ds.REAL, key="real", **URL)
+        name = sb.selectbox("Data set", ds.REAL, key="real")
         return ("real", name), real_dataset(name)
     upload = sb.file_uploader(
         "Descriptor file",
@@ -209,18 +248,18 @@ def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
     """
     sb = st.sidebar
     sb.header("Graph")
-    k = sb.slider("Neighbours k", 2, 50, 10, key="k", **URL,
+    k = sb.slider("Neighbours k", 2, 50, 10, key="k",
                   help="Each point's k nearest neighbours; edges join mutual neighbours.")
-    mode = sb.radio("Edges", ["reciprocal", "union"], key="graph", horizontal=True, **URL,
+    mode = sb.radio("Edges", ["reciprocal", "union"], key="graph", horizontal=True,
                     help="reciprocal: i and j are each among the other's k nearest (the talk's "
                          "graph). union: either is.")
-    kernel = sb.selectbox("Edge weights", KERNELS, key="kernel", **URL,
+    kernel = sb.selectbox("Edge weights", KERNELS, key="kernel",
                           help="gaussian: exp(-d²/σ²) on Euclidean distance. cosine: sᵞ on cosine "
                                "similarity (Iscen et al. 2017). auto: Gaussian for toy and "
                                "standardized data, cosine for descriptors.")
     gamma = 3.0
     if kernel == "cosine" or (kernel == "auto" and dataset.default_kernel == "cosine"):
-        gamma = float(sb.slider("γ (cosine exponent)", 1.0, 10.0, 3.0, step=0.5, key="gamma", **URL))
+        gamma = float(sb.slider("γ (cosine exponent)", 1.0, 10.0, 3.0, step=0.5, key="gamma"))
     return int(k), mode, kernel, gamma
 
 
@@ -237,12 +276,50 @@ def _falls_apart(summary: GraphSummary) -> bool:
             or summary.isolated_fraction > 0.3)
 
 
+def _restore_shared_state() -> None:
+    """On a page's first run: each shared widget takes its URL value, else this session's."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    if st.session_state.get("mlviz_page") == page:
+        return
+    st.session_state["mlviz_page"] = page
+    saved = st.session_state.get("mlviz_shared", {})
+    for key, parse in SHARED.items():
+        value = saved.get(key)
+        raw = st.query_params.get(key)
+        if raw is not None:
+            try:
+                value = parse(raw)
+            except ValueError:
+                pass  # an invalid URL value is ignored
+        if value is not None:
+            st.session_state[key] = value
+
+
+def _save_shared_state() -> None:
+    """Remember the shared values for the next page and write them to the URL."""
+    saved = {k: st.session_state[k] for k in SHARED if st.session_state.get(k) is not None}
+    st.session_state["mlviz_shared"] = saved
+    for key in SHARED:
+        value = saved.get(key)
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
+
+
 def sidebar() -> Workspace:
     """Draw the shared sidebar and return the data set, its 2-D layout and its graph.
 
     Bad input (a broken file, a graph that falls apart) shows a message and keeps the
     last good data set of this session.
     """
+    _restore_shared_state()
+    nav = st.sidebar.container()
+    st.sidebar.divider()
     st.sidebar.header("Data")
     try:
         data_key, dataset = _choose_dataset()
@@ -287,7 +364,7 @@ def sidebar() -> Workspace:
     if dataset.coords is None:
         st.sidebar.header("Drawing")
         layout = st.sidebar.selectbox(
-            "2-D layout", LAYOUTS, key="layout", **URL,
+            "2-D layout", LAYOUTS, key="layout",
             help="The graph is built in the original space; this only chooses how it is drawn. "
                  "auto: the file's own 2-D coordinates, else PCA. UMAP takes ~10 s the first time.",
         )
@@ -296,6 +373,8 @@ def sidebar() -> Workspace:
         method = "pca" if layout == "auto" else layout
         coords = build_layout(data_key, method, dataset.X)
         layout = method
+    _save_shared_state()
+    navigation(nav)
     return Workspace(data_key, dataset, coords, layout, params, graph)
 
 
@@ -322,9 +401,19 @@ def write_ids(param: str, ids) -> None:
         del st.query_params[param]
 
 
-def page_links() -> None:
-    """Links to the method pages in the talk's order (those present in this build)."""
+def _present_pages() -> list[tuple[str, str, str, str]]:
     root = Path(__file__).resolve().parent.parent
-    for path, label, icon, blurb in PAGES:
-        if (root / path).exists():
-            st.page_link(path, label=f"**{label}**: {blurb}", icon=icon)
+    return [p for p in (HOME, *PAGES) if (root / p[0]).exists()]
+
+
+def navigation(container) -> None:
+    """The app's menu: one link per page in the talk's order (Streamlit's own is hidden,
+    ``client.showSidebarNavigation = false``, to name the home page and order the tour)."""
+    for path, label, icon, _ in _present_pages():
+        container.page_link(path, label=label, icon=icon)
+
+
+def page_links() -> None:
+    """The tour on the home page: each method page with a line on what it shows."""
+    for path, label, icon, blurb in _present_pages()[1:]:
+        st.page_link(path, label=f"**{label}**: {blurb}", icon=icon)

@@ -38,7 +38,9 @@ def app_test(page: str, timeout: float = 120, **query):
     """An AppTest of one page, with URL query parameters set before the first run."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if page != "app.py":
+        at.switch_page(page)
     for key, value in query.items():
         at.query_params[key] = value
     return at

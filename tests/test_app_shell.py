@@ -138,3 +138,20 @@ def test_file_loader_directly():
     d = ds.load_descriptors(csv, "t.csv")
     assert d.X.shape == (3, 3) and d.coords.shape == (3, 2)
     np.testing.assert_array_equal(d.labels, [0, 1, 0])
+
+
+def test_the_data_set_follows_the_user_to_another_page():
+    at = app_test("app.py", toy="circles", k="12").run()
+    at.sidebar.slider(key="n").set_value(900).run()
+    at.switch_page("pages/1_Ranking_on_manifolds.py").run()
+    assert_clean(at)
+    assert "**circles**: 900 points" in sidebar_caption(at)
+    assert at.sidebar.slider(key="k").value == 12
+    assert at.query_params["toy"] == "circles" and at.query_params["n"] == "900"
+
+
+def test_invalid_url_values_are_ignored():
+    at = app_test("app.py", k="500", toy="torus", noise="abc").run()
+    assert_clean(at)
+    assert at.sidebar.slider(key="k").value == 10
+    assert "**two moons**" in sidebar_caption(at)

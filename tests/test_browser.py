@@ -1,0 +1,175 @@
+"""Real-browser tests: start `streamlit run app.py`, open each page in Chromium, check the plots.
+
+Skipped (with the reason) where Chromium or Playwright is missing, unless
+MLVIZ_REQUIRE_BROWSER=1 (set by .ci/run), where that is a failure. Screenshots go to
+$MLVIZ_ARTIFACTS (default: test-artifacts/).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import PAGE_FILES, ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("MLVIZ_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("MLVIZ_REQUIRE_BROWSER") == "1"
+ARTIFACTS = Path(os.environ.get("MLVIZ_ARTIFACTS", ROOT / "test-artifacts"))
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def server():
+    reason = _missing()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"browser tests are required here but cannot run: {reason}")
+        pytest.skip(f"BROWSER TESTS SKIPPED: {reason}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(ARTIFACTS.mkdir(parents=True, exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 60 s; see test-artifacts/streamlit.log")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str, shot: str, height: int = 2400):
+    page = browser.new_page(viewport={"width": 1400, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / f"{shot}.png"))
+    return page, errors
+
+
+def wait_idle(page, timeout: float = 120_000):
+    page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(400)
+    page.wait_for_selector(IDLE, timeout=timeout)
+
+
+def check_charts(page, errors):
+    assert page.locator('[data-testid="stException"]').count() == 0, "an exception box is shown"
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
+        '[data-testid="stAlertContentError"]').all_inner_texts()
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    assert charts.count() > 0, "no plotly chart on the page"
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.locator(".main-svg").first.wait_for(timeout=30_000)
+        drawn = chart.locator(".scatterlayer .point, .scatterlayer .trace path, canvas, .bars path")
+        assert drawn.count() > 0, f"chart {i} rendered no marks"
+    assert not errors, errors
+
+
+def url_path(page_file: str) -> str:
+    if page_file == "app.py":
+        return "/"
+    name = Path(page_file).stem.split("_", 1)[1]
+    return f"/{name}"
+
+
+@pytest.mark.parametrize("page_file", PAGE_FILES)
+def test_page_renders_its_charts(browser, server, page_file):
+    page, errors = open_page(browser, server + url_path(page_file), Path(page_file).stem)
+    try:
+        check_charts(page, errors)
+    finally:
+        page.close()
+
+
+def test_deep_link_reopens_the_same_view(browser, server):
+    page, errors = open_page(
+        browser, f"{server}/Ranking_on_manifolds?toy=two+spirals&n=800&k=15&q=3,40", "deep_link"
+    )
+    try:
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "two spirals: 800 points" in sidebar
+        assert "Queries: 3, 40" in page.locator('[data-testid="stMain"]').inner_text()
+        href = page.evaluate("location.href")
+        assert "k=15" in href and "q=3%2C40" in href.replace(",", "%2C")
+        check_charts(page, errors)
+    finally:
+        page.close()
+
+
+def test_play_moves_the_animation(browser, server):
+    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?iters=20", "ranking_play")
+    try:
+        anim = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+        anim.scroll_into_view_if_needed()
+        label = anim.locator("text.slider-label").first
+        assert label.text_content().strip().endswith("20")
+        anim.get_by_text("play from τ = 0").click()
+        page.wait_for_timeout(1500)
+        moving = label.text_content().strip()
+        assert not moving.endswith("= 20"), moving
+        page.wait_for_timeout(8000)
+        assert label.text_content().strip().endswith("20")
+        page.screenshot(path=str(ARTIFACTS / "ranking_after_play.png"))
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_switching_pages_keeps_the_data_set(browser, server):
+    page, errors = open_page(browser, f"{server}/?toy=circles&k=12", "nav_home")
+    try:
+        page.locator('[data-testid="stSidebar"] a', has_text="Ranking on manifolds").first.click()
+        wait_idle(page)
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "circles" in sidebar, sidebar[:300]
+        assert "k=12" in page.evaluate("location.href")
+    finally:
+        page.close()
