@@ -343,3 +343,165 @@ def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) 
     fig.update_xaxes(title="iteration τ", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(type="log", showgrid=True, gridcolor="#eee", exponentformat="power")
     return fig
+
+
+def _plain_layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=14)) if title else None,
+        height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0),
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
+    return fig
+
+
+def signals_figure(series: dict[str, np.ndarray], title: str | None = None,
+                   styles: dict[str, dict] | None = None, height: int = 320) -> go.Figure:
+    """Several 1-D signals over the same positions ``0..n-1``."""
+    fig = go.Figure()
+    styles = styles or {}
+    for name, values in series.items():
+        style = dict(mode="lines")
+        style.update(styles.get(name, {}))
+        fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, name=name, **style))
+    fig.update_xaxes(title="position i")
+    return _plain_layout(fig, title, height)
+
+
+def impulse_transfer_figure(alpha: float, length: int = 40) -> go.Figure:
+    """The moving average's impulse response ``(1-α)α^i`` and gain ``|H(e^{iω})|``."""
+    from plotly.subplots import make_subplots
+
+    from mlviz.spectral import ema_frequency_response
+
+    i = np.arange(length)
+    h = (1 - alpha) * alpha**i
+    omega = np.linspace(0, np.pi, 200)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
+                        subplot_titles=("impulse response hᵢ", "gain |H(e^{iω})|"))
+    fig.add_trace(go.Bar(x=i, y=h, marker_color="#4c78a8", name="h_i", showlegend=False), 1, 1)
+    fig.add_trace(go.Scatter(x=omega, y=ema_frequency_response(alpha, omega), mode="lines",
+                             line=dict(color="#d62728", width=2.5), showlegend=False), 1, 2)
+    fig.update_xaxes(title="i", row=1, col=1)
+    fig.update_xaxes(title="frequency ω", tickvals=[0, np.pi / 2, np.pi],
+                     ticktext=["0", "π/2", "π"], row=1, col=2)
+    return _plain_layout(fig, None, 300)
+
+
+def score_scatter(
+    coords: np.ndarray,
+    scores: np.ndarray,
+    *,
+    queries=None,
+    title: str | None = None,
+    labels: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
+    diverging: bool = False,
+    colorbar_title: str = "score",
+    height: int = 420,
+    showscale: bool = True,
+) -> go.Figure:
+    """Points coloured by a score (sequential scale; diverging, centred on 0, for signed ones)."""
+    coords = np.asarray(coords, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    n = coords.shape[0]
+    custom, template = hover_data(np.arange(n), labels, class_names, scores)
+    marker = dict(size=marker_size(n), color=scores, showscale=showscale,
+                  colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12))
+    if diverging:
+        bound = float(np.max(np.abs(scores))) or 1.0
+        marker.update(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True)
+    else:
+        marker.update(colorscale=SCORE_SCALE)
+    fig = go.Figure(_scatter_cls(n)(x=coords[:, 0], y=coords[:, 1], mode="markers", marker=marker,
+                                    customdata=custom, hovertemplate=template, showlegend=False))
+    if queries is not None and len(queries):
+        fig.add_trace(query_trace(coords, queries, labels, class_names))
+    base_layout(fig, title, height)
+    return fig
+
+
+def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndarray,
+                        indices: Sequence[int], cols: int = 4) -> go.Figure:
+    """Small scatters of eigenvectors ``u_i`` on the layout, low to high frequency."""
+    from plotly.subplots import make_subplots
+
+    indices = [i for i in indices if i < vectors.shape[1]]
+    rows = int(np.ceil(len(indices) / cols))
+    titles = [f"u<sub>{i + 1}</sub>, λ = {values[i]:.3f}" for i in indices]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        horizontal_spacing=0.02, vertical_spacing=0.08)
+    n = coords.shape[0]
+    cls = _scatter_cls(n)
+    for pos, i in enumerate(indices):
+        u = vectors[:, i]
+        bound = float(np.max(np.abs(u))) or 1.0
+        fig.add_trace(cls(
+            x=coords[:, 0], y=coords[:, 1], mode="markers", showlegend=False,
+            marker=dict(size=max(marker_size(n) - 3, 3), color=u, colorscale="RdBu",
+                        reversescale=True, cmin=-bound, cmax=bound),
+            hovertemplate=f"u{i + 1}: %{{marker.color:.3g}}<extra></extra>",
+        ), row=pos // cols + 1, col=pos % cols + 1)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_layout(height=230 * rows + 40, margin=dict(l=5, r=5, t=40, b=5),
+                      plot_bgcolor="white")
+    return fig
+
+
+def spectrum_figure(values: np.ndarray, coeffs: np.ndarray, gains: np.ndarray,
+                    filter_name: str) -> go.Figure:
+    """The query in the eigenbasis ``|Uᵀy|``, the filter ``h(λ)`` and the filtered ``|h(Λ)Uᵀy|``.
+
+    The x axis is the eigenvalue λ: low graph frequencies (smooth signals) on the right at
+    λ = 1, high frequencies on the left.
+    """
+    from plotly.subplots import make_subplots
+
+    floor = 1e-8 * max(float(np.max(np.abs(coeffs))), 1e-300)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=values, y=np.maximum(np.abs(coeffs), floor), mode="markers",
+                             name="|Uᵀy|  (query)",
+                             marker=dict(color="#7f7f7f", size=5)), secondary_y=False)
+    fig.add_trace(go.Scatter(x=values, y=np.maximum(np.abs(gains * coeffs), floor), mode="markers",
+                             name="|h(Λ)Uᵀy|  (filtered)", marker=dict(color="#1f77b4", size=6)),
+                  secondary_y=False)
+    order = np.argsort(values)
+    fig.add_trace(go.Scatter(x=values[order], y=gains[order], mode="lines",
+                             name=f"h(λ): {filter_name}", line=dict(color="#d62728", width=2.5)),
+                  secondary_y=True)
+    fig.update_xaxes(title="eigenvalue λ of 𝒲  (high frequency ← → low frequency)")
+    fig.update_yaxes(title="coefficient magnitude", type="log", secondary_y=False,
+                     exponentformat="power")
+    fig.update_yaxes(title="gain h(λ)", secondary_y=True, showgrid=False, rangemode="tozero")
+    return _plain_layout(fig, None, 380)
+
+
+def eigenvalue_figure(values: np.ndarray, n_total: int) -> go.Figure:
+    """Eigenvalues of 𝒲 in descending order."""
+    fig = go.Figure(go.Scatter(x=np.arange(1, values.size + 1), y=values, mode="markers+lines",
+                               marker=dict(size=4, color="#4c78a8"), line=dict(width=1),
+                               hovertemplate="λ<sub>%{x}</sub> = %{y:.4f}<extra></extra>"))
+    fig.update_xaxes(title=f"index i (top {values.size:,} of {n_total:,})")
+    fig.update_yaxes(title="λᵢ", range=[min(-0.05, float(values.min()) - 0.05), 1.05])
+    return _plain_layout(fig, "spectrum of 𝒲", 300)
+
+
+def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.ndarray,
+                          current: int | None, k: int) -> go.Figure:
+    """Relative error (log) and top-k overlap of the rank-r approximation, against r."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Scatter(x=ranks, y=np.maximum(errors, 1e-16), mode="lines+markers",
+                             name="relative error", line=dict(color="#d62728")), secondary_y=False)
+    fig.add_trace(go.Scatter(x=ranks, y=overlaps, mode="lines+markers", name=f"top-{k} overlap",
+                             line=dict(color="#2ca02c")), secondary_y=True)
+    if current is not None:  # shapes on a log axis take log10 positions
+        fig.add_vline(x=float(np.log10(current)), line=dict(dash="dot", color="gray"),
+                      annotation_text=f"r = {current}")
+    fig.update_xaxes(title="rank r", type="log")
+    fig.update_yaxes(title="‖x_r − x‖ / ‖x‖", type="log", secondary_y=False, exponentformat="power")
+    fig.update_yaxes(title="overlap", range=[0, 1.05], secondary_y=True, showgrid=False)
+    return _plain_layout(fig, None, 340)

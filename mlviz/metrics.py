@@ -105,3 +105,20 @@ def accuracy(y_true, y_pred, mask=None) -> float:
     if y_true.size == 0:
         return float("nan")
     return float(np.mean(y_true == y_pred))
+
+
+def top_k_overlap(scores_a, scores_b, k: int, exclude=None) -> float:
+    """``|top_k(a) ∩ top_k(b)| / k``: how much two rankings agree at the top (``exclude`` removed)."""
+    a = np.asarray(scores_a, dtype=np.float64).copy()
+    b = np.asarray(scores_b, dtype=np.float64).copy()
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError("scores_a and scores_b must be 1-D of the same length.")
+    if exclude is not None:
+        a[np.asarray(exclude)] = -np.inf
+        b[np.asarray(exclude)] = -np.inf
+    k = int(min(k, np.count_nonzero(np.isfinite(a))))
+    if k < 1:
+        raise ValueError("k must be at least 1 (after excluding points).")
+    top_a = np.argsort(-a, kind="stable")[:k]
+    top_b = np.argsort(-b, kind="stable")[:k]
+    return float(np.intersect1d(top_a, top_b).size / k)

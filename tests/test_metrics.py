@@ -43,3 +43,13 @@ def test_nmi_and_accuracy():
     assert nmi(E, labels) == pytest.approx(1.0)
     assert accuracy([0, 1, 1], [0, 1, 0]) == pytest.approx(2 / 3)
     assert accuracy([0, 1, 1], [0, 1, 0], mask=[False, True, True]) == pytest.approx(0.5)
+
+
+def test_top_k_overlap():
+    from mlviz.metrics import top_k_overlap
+
+    a = np.array([5.0, 4, 3, 2, 1])
+    b = np.array([5.0, 1, 3, 2, 4])
+    assert top_k_overlap(a, b, 2) == pytest.approx(0.5)
+    assert top_k_overlap(a, b, 2, exclude=[0]) == pytest.approx(0.5)
+    assert top_k_overlap(a, a, 3) == 1.0

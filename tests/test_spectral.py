@@ -121,3 +121,28 @@ def test_bad_arguments(graph):
         low_rank_filter(pairs, query_vector([0], 150), h_alpha(0.5), r=11)
     with pytest.raises(ValueError, match="alpha"):
         h_alpha(1.5)
+
+
+def test_low_rank_curve_matches_direct_computation(graph):
+    from mlviz.spectral import low_rank_curve
+
+    pairs = eigenpairs(graph, 150)
+    y = query_vector([4], 150)
+    exact = exact_solution(graph, y, 0.9)
+    curve = low_rank_curve(pairs, y, h_alpha(0.9), exact, [1, 10, 150, 999], k=5, exclude=[4])
+    np.testing.assert_array_equal(curve.ranks, [1, 10, 150])
+    x10 = low_rank_filter(pairs, y, h_alpha(0.9), 10)
+    assert curve.relative_error[1] == pytest.approx(np.linalg.norm(x10 - exact) / np.linalg.norm(exact))
+    assert curve.relative_error[-1] < 1e-10 and curve.top_k_overlap[-1] == 1.0
+
+
+def test_heat_kernel_exact_filter_matches_eigendecomposition(graph):
+    from mlviz.spectral import filter_exactly
+
+    pairs = eigenpairs(graph, 150)
+    y = query_vector([7], 150)
+    np.testing.assert_allclose(filter_exactly(graph, y, "heat kernel", t=3.0),
+                               low_rank_filter(pairs, y, heat_kernel(3.0)), atol=1e-10)
+    np.testing.assert_allclose(filter_exactly(graph, y, "h_alpha", alpha=0.8),
+                               low_rank_filter(pairs, y, h_alpha(0.8)), atol=1e-10)
+    assert filter_exactly(graph, y, "ideal low-pass") is None

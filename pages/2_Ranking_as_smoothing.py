@@ -1,0 +1,178 @@
+"""Ranking as smoothing: spectral low-pass filtering on the graph."""
+
+import numpy as np
+import streamlit as st
+
+from mlviz import query_vector, ui
+from mlviz.figures import (
+    class_scatter,
+    eigenvalue_figure,
+    eigenvector_gallery,
+    impulse_transfer_figure,
+    low_rank_curve_figure,
+    score_scatter,
+    signals_figure,
+    spectrum_figure,
+)
+from mlviz.spectral import (
+    DENSE_LIMIT,
+    FILTERS,
+    eigenpairs,
+    example_signal,
+    exponential_moving_average,
+    filter_exactly,
+    graph_filter,
+    low_rank_curve,
+    low_rank_filter,
+    make_filter,
+    path_graph,
+    shift_matrix,
+    spectral_embedding,
+    spectrum,
+)
+
+ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+LANCZOS_RANK = 150
+
+
+@st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
+def eig(data_key, params, r: int, _W_norm):
+    return eigenpairs(_W_norm, r)
+
+
+@st.cache_data(max_entries=32, show_spinner="Filtering exactly…")
+def exact(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _W_norm):
+    return filter_exactly(_W_norm, query_vector(list(queries), _W_norm.shape[0]), kind, alpha, t)
+
+
+ui.setup_page("Ranking as smoothing", "〰️")
+ws = ui.sidebar()
+d, n = ws.dataset, ws.n
+
+st.title("Ranking as smoothing")
+st.markdown(
+    "Ranking is **low-pass filtering** of the query signal on the graph: "
+    "$\\mathcal L_\\alpha^{-1} = h_\\alpha(\\mathcal W) = (1-\\alpha)(I-\\alpha\\mathcal W)^{-1}$ with "
+    "$h_\\alpha(\\lambda) = (1-\\alpha)/(1-\\alpha\\lambda)$, computed from the top eigenpairs as "
+    "$\\mathbf x \\approx U h(\\Lambda) U^\\top \\mathbf y$ without ever forming $h(\\mathcal W)$ "
+    "(Iscen et al., CVPR 2018)."
+)
+alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params")
+
+# ---------------------------------------------------------------- 1-D analogue
+st.header("1 · The one-dimensional analogue: a moving average")
+left, right = st.columns([3, 2], gap="large")
+with left, ui.guard("the 1-D filter"):
+    kind = st.segmented_control("Signal y", ["impulse", "step", "noisy sine"], default="step",
+                                key="signal1d") or "step"
+    y1 = example_signal(kind)
+    ema = exponential_moving_average(y1, alpha)
+    on_path = graph_filter(shift_matrix(y1.size), y1, alpha)
+    two_sided = graph_filter(path_graph(y1.size), y1, alpha)
+    fig = signals_figure(
+        {"signal y": y1, "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ": ema,
+         "h_α(S) y on the directed path": on_path, "h_α(W) y on the undirected path": two_sided},
+        styles={"signal y": dict(line=dict(color="#bbbbbb", width=1.5)),
+                "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ": dict(line=dict(color="#d62728", width=3)),
+                "h_α(S) y on the directed path": dict(mode="markers",
+                                                      marker=dict(color="#1f77b4", size=5)),
+                "h_α(W) y on the undirected path": dict(line=dict(color="#2ca02c", dash="dash"))},
+    )
+    ui.show_chart(fig, key="smooth_1d")
+    st.caption(
+        f"The moving average and the talk's filter on the directed path graph "
+        f"(S: i−1 → i) are one thing: largest difference {np.max(np.abs(ema - on_path)):.1e}. "
+        "On an undirected graph information flows both ways (green)."
+    )
+with right, ui.guard("the impulse response"):
+    ui.show_chart(impulse_transfer_figure(alpha), key="smooth_impulse")
+    st.latex(r"H(z) = (1-\alpha)\sum_{t\ge 0}(\alpha z^{-1})^t = \frac{1-\alpha}{1-\alpha z^{-1}}")
+
+# ---------------------------------------------------------------- on the graph
+st.header("2 · On the graph: frequencies are eigenvectors")
+queries = ui.read_ids("q", n) or [0]
+ui.write_ids("q", queries)
+r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK, n)
+controls = st.columns(4)
+kind = controls[0].selectbox("Filter h", FILTERS, key="filter", bind="query-params",
+                             help="h_alpha: the talk's (1−α)/(1−αλ). heat kernel: exp(−t(1−λ)). "
+                                  "ideal low-pass: 1 for λ ≥ cutoff, else 0.")
+t = controls[1].slider("heat kernel t", 0.5, 50.0, 5.0, step=0.5, key="heat_t",
+                       disabled=kind != "heat kernel")
+cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, 0.9, step=0.01, key="cutoff",
+                            disabled=kind != "ideal low-pass")
+controls[3].caption(f"Queries (shared with the ranking page): {', '.join(map(str, queries))}")
+if n > DENSE_LIMIT:
+    st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ {r_max}. "
+            f"Below {DENSE_LIMIT:,} points all n are computed exactly.")
+
+with ui.guard("the eigendecomposition"):
+    pairs = eig(ws.data_key, ws.params, r_max, ws.graph.W_norm)
+    h = make_filter(kind, alpha, t, cutoff)
+    y = query_vector(queries, n)
+    coeffs = spectrum(pairs, y)
+    c1, c2 = st.columns([2, 3], gap="large")
+    with c1:
+        ui.show_chart(eigenvalue_figure(pairs.values, n), key="smooth_eigs")
+        comps = ws.graph.summary.n_components
+        st.caption(f"λ = 1 appears once per connected component ({comps:,} here); isolated points "
+                   "give λ = 0. Smooth signals live at λ near 1.")
+    with c2:
+        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values), kind), key="smooth_spec")
+        st.caption("Grey: the query y in the eigenbasis (a spike excites every frequency). "
+                   "Red: the filter. Blue: what survives, mostly the low frequencies.")
+
+    st.subheader("The graph's Fourier modes")
+    gallery = [i for i in (0, 1, 2, 3, 5, 10, 25, 50, 100, 200) if i < pairs.rank][:8]
+    ui.show_chart(eigenvector_gallery(ws.coords, pairs.vectors, pairs.values, gallery),
+                  key="smooth_gallery")
+    st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative): the top "
+               "ones vary slowly along the manifold, lower ones oscillate faster.")
+
+    st.subheader("Low-rank approximation")
+    r = st.slider("rank r", 1, pairs.rank, min(50, pairs.rank), key="rank", bind="query-params")
+    top_k = st.slider("top k for the overlap", 5, 100, 20, key="overlap_k")
+    reference = exact(ws.data_key, ws.params, tuple(queries), kind, float(alpha), float(t),
+                      ws.graph.W_norm)
+    if reference is None:
+        reference = low_rank_filter(pairs, y, h)
+        ref_name = f"all {pairs.rank} eigenpairs"
+    else:
+        ref_name = "exact"
+    x_r = low_rank_filter(pairs, y, h, r)
+    a, b = st.columns(2)
+    with a:
+        ui.show_chart(score_scatter(ws.coords, x_r, queries=queries, labels=d.labels,
+                                    class_names=d.class_names, title=f"x_r = U_r h(Λ_r) U_rᵀ y, r = {r}",
+                                    height=380), key="smooth_lowrank")
+    with b:
+        ui.show_chart(score_scatter(ws.coords, reference, queries=queries, labels=d.labels,
+                                    class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
+                                    height=380), key="smooth_exact")
+    ranks = np.unique(np.geomspace(1, pairs.rank, 30).round().astype(int))
+    curve = low_rank_curve(pairs, y, h, reference, np.append(ranks, r), top_k, exclude=queries)
+    ui.show_chart(low_rank_curve_figure(curve.ranks, curve.relative_error, curve.top_k_overlap,
+                                        r, top_k), key="smooth_curve")
+    at_r = int(np.flatnonzero(curve.ranks == r)[0])
+    st.caption(f"At r = {r}: relative error {curve.relative_error[at_r]:.2e}, top-{top_k} overlap "
+               f"{curve.top_k_overlap[at_r]:.0%}. The closer α is to 1, the more h concentrates on "
+               "λ ≈ 1 and the fewer eigenpairs the ranking needs.")
+
+    st.subheader("“Soft” dimensionality reduction")
+    emb = spectral_embedding(pairs, h, r)
+    from sklearn.decomposition import PCA
+
+    emb2 = PCA(n_components=2).fit_transform(emb) if emb.shape[1] >= 2 else np.c_[emb, np.zeros(n)]
+    e1, e2 = st.columns([3, 2], gap="large")
+    with e1:
+        ui.show_chart(class_scatter(emb2, d.labels, d.class_names,
+                                    title=f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA"),
+                      key="smooth_embedding")
+    with e2:
+        st.markdown(
+            "Since $h(\\mathcal W) \\approx (U h(\\Lambda)^{1/2})(U h(\\Lambda)^{1/2})^\\top$, ranking by "
+            "$h(\\mathcal W)\\mathbf y$ is ranking by inner product in the embedding whose rows are "
+            "$U_r h(\\Lambda_r)^{1/2}$: each point becomes an r-dimensional vector where the filter "
+            "has softly down-weighted the high frequencies. Points in one component or along one "
+            "branch of the manifold cluster together."
+        )

@@ -1,0 +1,58 @@
+"""The smoothing page through AppTest: its numbers against the core, widgets moved."""
+
+import numpy as np
+from conftest import app_test, assert_clean, decode, figures
+
+from mlviz import query_vector
+from mlviz.datasets import make_toy
+from mlviz.diffusion import exact_solution
+from mlviz.graph import knn_graph, normalize
+from mlviz.spectral import eigenpairs, h_alpha, low_rank_filter
+
+PAGE = "pages/2_Ranking_as_smoothing.py"
+
+
+def test_numbers_match_the_core():
+    at = app_test(PAGE, q="12", alpha="0.9", rank="40").run()
+    assert_clean(at)
+    figs = figures(at)
+    d = make_toy("two moons", 600, 0.08, 0)
+    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    pairs = eigenpairs(Wn, 600)
+    np.testing.assert_allclose(decode(figs["smooth_eigs"]["data"][0]["y"]), pairs.values, atol=1e-8)
+    y = query_vector([12], 600)
+    np.testing.assert_allclose(decode(figs["smooth_lowrank"]["data"][0]["marker"]["color"]),
+                               low_rank_filter(pairs, y, h_alpha(0.9), 40), atol=1e-10)
+    np.testing.assert_allclose(decode(figs["smooth_exact"]["data"][0]["marker"]["color"]),
+                               exact_solution(Wn, y, 0.9), atol=1e-10)
+
+
+def test_the_moving_average_equals_the_path_filter_on_the_page():
+    at = app_test(PAGE).run()
+    fig = figures(at)["smooth_1d"]
+    ema = decode(fig["data"][1]["y"])
+    on_path = decode(fig["data"][2]["y"])
+    np.testing.assert_allclose(ema, on_path, atol=1e-12)
+
+
+def test_widgets_move():
+    at = app_test(PAGE).run()
+    at.segmented_control(key="signal1d").set_value("noisy sine").run()
+    at.select_slider(key="alpha").set_value(0.8).run()
+    at.selectbox(key="filter").set_value("heat kernel").run()
+    at.slider(key="heat_t").set_value(10.0).run()
+    at.slider(key="rank").set_value(200).run()
+    at.slider(key="overlap_k").set_value(50).run()
+    assert_clean(at)
+    at.selectbox(key="filter").set_value("ideal low-pass").run()
+    at.slider(key="cutoff").set_value(0.5).run()
+    assert_clean(at)
+    assert any("all 600 eigenpairs" in str(f.get("layout", {}).get("title", ""))
+               for f in figures(at).values())
+
+
+def test_large_data_bounds_the_rank_and_says_so():
+    at = app_test(PAGE, n="3000").run()
+    assert_clean(at)
+    assert any("only the top 150 eigenpairs" in i.value for i in at.info)
+    assert at.slider(key="rank").max == 150
