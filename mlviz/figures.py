@@ -474,7 +474,8 @@ def spectrum_figure(values: np.ndarray, coeffs: np.ndarray, gains: np.ndarray,
     fig.update_xaxes(title="eigenvalue λ of 𝒲  (high frequency ← → low frequency)")
     fig.update_yaxes(title="coefficient magnitude", type="log", secondary_y=False,
                      exponentformat="power")
-    fig.update_yaxes(title="gain h(λ)", secondary_y=True, showgrid=False, rangemode="tozero")
+    fig.update_yaxes(title="gain h(λ)", secondary_y=True, showgrid=False, rangemode="tozero",
+                     tickformat=".2f", nticks=5)
     return _plain_layout(fig, None, 380)
 
 
@@ -498,10 +499,11 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
                              name="relative error", line=dict(color="#d62728")), secondary_y=False)
     fig.add_trace(go.Scatter(x=ranks, y=overlaps, mode="lines+markers", name=f"top-{k} overlap",
                              line=dict(color="#2ca02c")), secondary_y=True)
-    if current is not None:  # shapes on a log axis take log10 positions
-        fig.add_vline(x=float(np.log10(current)), line=dict(dash="dot", color="gray"),
-                      annotation_text=f"r = {current}")
+    if current is not None:
+        fig.add_trace(go.Scatter(x=[current, current], y=[0, 1], mode="lines", name=f"r = {current}",
+                                 line=dict(dash="dot", color="gray")), secondary_y=True)
     fig.update_xaxes(title="rank r", type="log")
     fig.update_yaxes(title="‖x_r − x‖ / ‖x‖", type="log", secondary_y=False, exponentformat="power")
-    fig.update_yaxes(title="overlap", range=[0, 1.05], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title="overlap", range=[0, 1.05], dtick=0.25, tickformat=".0%",
+                     secondary_y=True, showgrid=False)
     return _plain_layout(fig, None, 340)

@@ -166,7 +166,11 @@ def shift_matrix(n: int) -> sp.csr_matrix:
 
 
 def path_graph(n: int) -> sp.csr_matrix:
-    """Adjacency of the undirected path on ``n`` nodes (information flows both ways)."""
+    """Adjacency of the undirected path on ``n`` nodes (information flows both ways).
+
+    Unnormalized (eigenvalues up to 2): normalize it (:func:`mlviz.graph.normalize`) before
+    filtering with ``h_alpha``, whose series converges only for eigenvalues in [-1, 1].
+    """
     S = shift_matrix(n)
     return sp.csr_matrix(S + S.T)
 

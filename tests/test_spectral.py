@@ -109,8 +109,10 @@ def test_ema_impulse_response_and_transfer_function():
 def test_undirected_path_filter_is_symmetric():
     y = np.zeros(31)
     y[15] = 1.0
-    x = graph_filter(path_graph(31), y, 0.4)
+    x = graph_filter(normalize(path_graph(31)), y, 0.99)
     np.testing.assert_allclose(x, x[::-1], atol=1e-14)
+    assert np.all(x > 0) and np.argmax(x) == 15
+    assert np.all(np.diff(x[15:]) < 0)
 
 
 def test_bad_arguments(graph):
