@@ -90,7 +90,7 @@ def base_layout(fig: go.Figure, title: str | None = None, height: int = 520) -> 
         title=dict(text=title, x=0.01, font=dict(size=15)) if title else None,
         height=height,
         margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.01, xanchor="left", x=0),
         plot_bgcolor="white",
         dragmode="pan",
         clickmode="event+select",
@@ -315,7 +315,8 @@ def diffusion_animation(
         )],
     )
     base_layout(fig, height=560)
-    fig.update_layout(margin=dict(l=10, r=10, t=60, b=90), dragmode="zoom")
+    fig.update_layout(margin=dict(l=10, r=10, t=60, b=90), dragmode="zoom",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0))
     for c in range(1, len(names) + 1):
         fig.update_yaxes(scaleanchor=f"x{'' if c == 1 else c}", row=1, col=c)
     return fig
@@ -507,3 +508,85 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
     fig.update_yaxes(title="overlap", range=[0, 1.05], dtick=0.25, tickformat=".0%",
                      secondary_y=True, showgrid=False)
     return _plain_layout(fig, None, 340)
+
+
+def label_scatter(
+    coords: np.ndarray,
+    predictions: np.ndarray,
+    certainty: np.ndarray,
+    labelled: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    title: str | None = None,
+    certainty_as: str = "opacity",
+    height: int = 560,
+) -> go.Figure:
+    """Propagated labels as colours, certainty ω as opacity (or size), labelled points as triangles.
+
+    ``labelled`` holds the given class per point (``-1`` = unlabelled). Every trace carries the
+    global point ids in ``customdata[0]``.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    n = coords.shape[0]
+    size = marker_size(n)
+    cls = _scatter_cls(n)
+    fig = go.Figure()
+    certainty = np.clip(np.asarray(certainty, dtype=np.float64), 0, 1)
+    for c in np.unique(predictions):
+        idx = np.flatnonzero((predictions == c) & (labelled < 0))
+        if idx.size == 0:
+            continue
+        custom, template = hover_data(idx, predictions[idx], class_names, certainty[idx])
+        template = template.replace("label", "propagated").replace("score", "certainty ω")
+        marker = dict(color="#bbbbbb" if c < 0 else class_color(c), line=dict(width=0))
+        if certainty_as == "size":
+            marker["size"] = 3 + (size + 4) * certainty[idx]
+        else:
+            marker.update(size=size, opacity=0.12 + 0.88 * certainty[idx])
+        name = "no label" if c < 0 else (class_names[c] if c < len(class_names) else f"class {c}")
+        fig.add_trace(cls(x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=name,
+                          marker=marker, customdata=custom, hovertemplate=template))
+    lab = np.flatnonzero(labelled >= 0)
+    if lab.size:
+        custom, template = hover_data(lab, labelled[lab], class_names)
+        fig.add_trace(go.Scatter(
+            x=coords[lab, 0], y=coords[lab, 1], mode="markers", name="labelled (▲)",
+            marker=dict(symbol="triangle-up", size=size + 9,
+                        color=[class_color(c) for c in labelled[lab]],
+                        line=dict(color="black", width=1.5)),
+            customdata=custom, hovertemplate=template.replace("label", "given label"),
+        ))
+    return base_layout(fig, title, height)
+
+
+def histogram_figure(values: dict[str, np.ndarray], title: str, xlabel: str, bins: int = 20,
+                     x_range=(0, 1), height: int = 280) -> go.Figure:
+    """Overlaid histograms (e.g. certainty of correct vs wrong predictions)."""
+    fig = go.Figure()
+    palette = ["#2ca02c", "#d62728", "#1f77b4", "#7f7f7f"]
+    for (name, v), colour in zip(values.items(), palette):
+        fig.add_trace(go.Histogram(x=v, name=name, marker_color=colour, opacity=0.7,
+                                   xbins=dict(start=x_range[0], end=x_range[1],
+                                              size=(x_range[1] - x_range[0]) / bins)))
+    fig.update_layout(barmode="overlay")
+    fig.update_xaxes(title=xlabel, range=list(x_range))
+    fig.update_yaxes(title="points")
+    return _plain_layout(fig, title, height)
+
+
+def bar_figure(names: Sequence[str], values: np.ndarray, title: str, ylabel: str,
+               colours: Sequence[str] | None = None, height: int = 260) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(names), y=values, marker_color=list(colours) if colours else None))
+    fig.update_yaxes(title=ylabel)
+    return _plain_layout(fig, title, height)
+
+
+def sweep_figure(x, series: dict[str, np.ndarray], xlabel: str, title: str,
+                 log_x: bool = False, height: int = 300) -> go.Figure:
+    """Accuracy (or any score) curves against one parameter."""
+    fig = go.Figure()
+    for name, y in series.items():
+        fig.add_trace(go.Scatter(x=list(x), y=y, mode="lines+markers", name=name))
+    fig.update_xaxes(title=xlabel, type="log" if log_x else "linear")
+    fig.update_yaxes(title="accuracy", tickformat=".0%")
+    return _plain_layout(fig, title, height)

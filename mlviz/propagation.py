@@ -163,6 +163,87 @@ def spread_to_unreached(Z, neighbors_idx, weights) -> tuple[np.ndarray, np.ndarr
     return Z, unreached
 
 
+@dataclass
+class PropagatedLabels:
+    """Everything label propagation says about each point.
+
+    Attributes
+    ----------
+    scores : ndarray of shape (n, c)
+        ``Z`` after the chosen normalization (and the kNN vote for unreached points).
+    predictions : ndarray of shape (n,)
+        Class index per point: the given label where there is one, else ``argmax_j z_ij``;
+        ``-1`` where nothing is known.
+    certainty : ndarray of shape (n,)
+        ``ω_i``.
+    class_weights : ndarray of shape (c,)
+        ``ζ_j``.
+    unreached : ndarray of bool, shape (n,)
+        Points the diffusion did not reach.
+    n_iter : int
+        CG iterations.
+    """
+
+    scores: np.ndarray
+    predictions: np.ndarray
+    certainty: np.ndarray
+    class_weights: np.ndarray
+    unreached: np.ndarray
+    n_iter: int
+
+
+def propagate_labels(
+    W_norm,
+    labels,
+    alpha: float = 0.99,
+    *,
+    n_classes: int | None = None,
+    normalization: str | None = "class_mass",
+    neighbors_idx: np.ndarray | None = None,
+    neighbor_weights: np.ndarray | None = None,
+    tol: float = 1e-6,
+    max_iter: int = 1000,
+    dtype=None,
+) -> PropagatedLabels:
+    """Propagate ``labels`` (``-1`` = unlabelled) on the graph and read off predictions.
+
+    ``Z = (I - alpha W)^-1 Y`` by CG; optional class mass normalization with the labelled
+    class frequencies as prior; points with no score take the kNN vote
+    (:func:`spread_to_unreached`) when ``neighbors_idx`` and ``neighbor_weights`` are given,
+    else stay ``-1``; certainty ω and class weights ζ as in Iscen et al. 2019.
+    """
+    labels = np.asarray(labels)
+    if normalization not in ("class_mass", None):
+        raise ValueError(f"normalization must be 'class_mass' or None, got {normalization!r}.")
+    W = check_square_sparse(W_norm, "W_norm")
+    if labels.shape != (W.shape[0],):
+        raise ValueError(f"labels must have one entry per point ({W.shape[0]}), got shape {labels.shape}.")
+    known = labels != UNLABELLED
+    if not known.any():
+        raise ValueError("labels has no labelled point: label at least one point.")
+    Y = label_matrix(labels, n_classes)
+    c = Y.shape[1]
+    prop = propagate(W, Y, alpha, tol=tol, max_iter=max_iter, dtype=dtype)
+    Z = prop.scores
+    if normalization == "class_mass":
+        Z = class_mass_normalize(Z, np.bincount(labels[known], minlength=c) / known.sum())
+    Z = np.clip(Z, 0.0, None)
+    unreached = ~(Z.sum(axis=1) > 0)
+    if neighbors_idx is not None and neighbor_weights is not None:
+        Z, _ = spread_to_unreached(Z, neighbors_idx, neighbor_weights)
+    reached = Z.sum(axis=1) > 0
+    predictions = np.where(reached, Z.argmax(axis=1), UNLABELLED)
+    predictions[known] = labels[known]
+    return PropagatedLabels(
+        scores=Z,
+        predictions=predictions,
+        certainty=certainty(Z),
+        class_weights=class_weights(labels, predictions, c),
+        unreached=unreached,
+        n_iter=prop.iterations.n_iter,
+    )
+
+
 class LabelSpreading(ClassifierMixin, BaseEstimator):
     """Label spreading on a reciprocal kNN graph, solved by conjugate gradient.
 
@@ -266,32 +347,24 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         nb = knn_search(X, self.n_neighbors, metric=metric, backend=self.backend)
         weights = edge_weights(nb, self.kernel, self.gamma)
         W_norm = normalize(graph_from_neighbors(nb, weights, self.graph))
-        prop = propagate(
-            W_norm, label_matrix(labels, c), self.alpha, tol=self.tol, max_iter=self.max_iter,
-            dtype=np.float32,
+        result = propagate_labels(
+            W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
+            neighbors_idx=nb.indices if self.unreached == "knn" else None,
+            neighbor_weights=weights, tol=self.tol, max_iter=self.max_iter, dtype=np.float32,
         )
-        Z = prop.scores
-        if self.normalization == "class_mass":
-            Z = class_mass_normalize(Z, np.bincount(labels[known], minlength=c) / known.sum())
-        Z = np.clip(Z, 0.0, None)
-        self.unreached_ = ~(Z.sum(axis=1) > 0)
-        if self.unreached == "knn":
-            Z, _ = spread_to_unreached(Z, nb.indices, weights)
-        reached = Z.sum(axis=1) > 0
-        codes_pred = np.where(reached, Z.argmax(axis=1), UNLABELLED)
-        codes_pred[known] = labels[known]
+        codes_pred = result.predictions.copy()
         if self.unreached == "knn":
             majority = np.bincount(labels[known], minlength=c).argmax()
             codes_pred[codes_pred == UNLABELLED] = majority
-        self.label_distributions_ = normalized_rows(Z)
-        self.certainty_ = certainty(Z)
+        self.unreached_ = result.unreached
+        self.label_distributions_ = normalized_rows(result.scores)
+        self.certainty_ = result.certainty
         self.class_weights_ = class_weights(labels, codes_pred, c)
-        self.transduction_ = np.where(
-            codes_pred >= 0, self.classes_[np.clip(codes_pred, 0, None)], UNLABELLED
+        self.transduction_ = (
+            self.classes_[codes_pred] if codes_pred.min() >= 0
+            else np.where(codes_pred >= 0, self.classes_[np.clip(codes_pred, 0, None)], UNLABELLED)
         )
-        if self.transduction_.dtype != self.classes_.dtype and codes_pred.min() >= 0:
-            self.transduction_ = self.classes_[codes_pred]
-        self.n_iter_ = prop.iterations.n_iter
+        self.n_iter_ = result.n_iter
         self.X_fit_ = X
         self._metric = metric
         return self
@@ -325,3 +398,52 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def sample_labelled(y_true, per_class: int, seed: int | None = 0) -> np.ndarray:
+    """Keep ``per_class`` random labels of each class of ``y_true``; the rest become ``-1``."""
+    from mlviz._validation import check_positive_int, check_random_state
+
+    y_true = np.asarray(y_true)
+    per_class = check_positive_int(per_class, "per_class")
+    rng = check_random_state(seed)
+    out = np.full(y_true.shape, UNLABELLED, dtype=np.int64)
+    for c in np.unique(y_true[y_true >= 0]):
+        members = np.flatnonzero(y_true == c)
+        out[rng.choice(members, min(per_class, members.size), replace=False)] = c
+    return out
+
+
+def _unlabelled_accuracy(y_true, predictions, labels) -> float:
+    mask = labels == UNLABELLED
+    return float(np.mean(predictions[mask] == y_true[mask])) if mask.any() else float("nan")
+
+
+def accuracy_vs_alpha(W_norm, labels, y_true, alphas, **kwargs) -> np.ndarray:
+    """Accuracy on the unlabelled points for each ``alpha`` (same graph, same labels)."""
+    return np.array([
+        _unlabelled_accuracy(y_true, propagate_labels(W_norm, labels, a, **kwargs).predictions, labels)
+        for a in alphas
+    ])
+
+
+def accuracy_vs_labels(W_norm, y_true, per_class_values, alpha: float, seed: int = 0,
+                       **kwargs) -> np.ndarray:
+    """Accuracy on the unlabelled points for each number of labels per class."""
+    out = []
+    for m in per_class_values:
+        labels = sample_labelled(y_true, int(m), seed)
+        out.append(_unlabelled_accuracy(
+            y_true, propagate_labels(W_norm, labels, alpha, **kwargs).predictions, labels))
+    return np.array(out)
+
+
+def accuracy_vs_k(X, y_true, labels, ks, alpha: float, **estimator_params) -> np.ndarray:
+    """Accuracy on the unlabelled points of :class:`LabelSpreading` for each graph's k."""
+    y = np.asarray(y_true)
+    return np.array([
+        _unlabelled_accuracy(
+            y, LabelSpreading(n_neighbors=int(k), alpha=alpha, **estimator_params)
+            .fit(X, labels).transduction_, labels)
+        for k in ks
+    ])

@@ -145,3 +145,31 @@ def test_bad_data_is_refused(digits):
 @parametrize_with_checks([LabelSpreading(n_neighbors=5)])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def test_propagate_labels_and_sweeps(digits):
+    from mlviz.graph import knn_graph
+    from mlviz.propagation import (
+        accuracy_vs_alpha,
+        accuracy_vs_k,
+        accuracy_vs_labels,
+        propagate_labels,
+        sample_labelled,
+    )
+
+    X, y = digits
+    labels = sample_labelled(y, 5, seed=0)
+    assert np.all(np.bincount(labels[labels >= 0]) == 5)
+    Wn = normalize(knn_graph(X, 10, dtype=np.float64))
+    res = propagate_labels(Wn, labels, 0.99, normalization=None)
+    dense = np.linalg.solve(np.eye(len(X)) - 0.99 * Wn.toarray(), label_matrix(labels))
+    reached = dense.sum(1) > 0
+    expected = np.where(reached, dense.argmax(1), -1)
+    expected[labels >= 0] = labels[labels >= 0]
+    np.testing.assert_array_equal(res.predictions, expected)
+    acc = accuracy_vs_alpha(Wn, labels, y, [0.5, 0.99])
+    assert acc.shape == (2,) and np.all((acc > 0.5) & (acc <= 1))
+    by_labels = accuracy_vs_labels(Wn, y, [1, 20], 0.99)
+    assert by_labels[1] > by_labels[0]
+    by_k = accuracy_vs_k(X, y, labels, [5, 10], 0.99)
+    assert np.all(by_k > 0.8)

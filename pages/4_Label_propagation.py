@@ -1,0 +1,226 @@
+"""Label propagation: propagated labels with certainty, against scikit-learn's LabelSpreading."""
+
+import numpy as np
+import streamlit as st
+
+from mlviz import ui
+from mlviz.figures import (
+    bar_figure,
+    class_color,
+    histogram_figure,
+    label_scatter,
+    selected_point_ids,
+    sweep_figure,
+)
+from mlviz.propagation import (
+    UNLABELLED,
+    accuracy_vs_alpha,
+    accuracy_vs_k,
+    accuracy_vs_labels,
+    propagate_labels,
+    sample_labelled,
+)
+
+ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+NORMS = {"class mass": "class_mass", "plain argmax": None}
+
+
+@st.cache_data(max_entries=32, show_spinner="Propagating labels…")
+def propagate(data_key, params, labelled: tuple, n_classes: int, alpha: float, norm, _graph):
+    labels = np.full(_graph.W_norm.shape[0], UNLABELLED)
+    for i, c in labelled:
+        labels[i] = c
+    return propagate_labels(_graph.W_norm, labels, alpha, n_classes=n_classes, normalization=norm,
+                            neighbors_idx=_graph.neighbors.indices,
+                            neighbor_weights=_graph.weights)
+
+
+@st.cache_data(max_entries=16, show_spinner="Running scikit-learn's LabelSpreading…")
+def sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
+    from sklearn.semi_supervised import LabelSpreading
+
+    labels = np.full(_X.shape[0], UNLABELLED)
+    for i, c in labelled:
+        labels[i] = c
+    model = LabelSpreading(kernel="knn", n_neighbors=params.k, alpha=alpha, max_iter=1000)
+    model.fit(_X, labels)
+    mask = labels == UNLABELLED
+    return float(np.mean(model.transduction_[mask] == _y[mask]))
+
+
+@st.cache_data(max_entries=8, show_spinner="Sweeping α, k and the number of labels…")
+def sweeps(data_key, params, labelled: tuple, alpha: float, norm, _X, _y, _graph):
+    labels = np.full(_X.shape[0], UNLABELLED)
+    for i, c in labelled:
+        labels[i] = c
+    kw = dict(normalization=norm, neighbors_idx=_graph.neighbors.indices,
+              neighbor_weights=_graph.weights)
+    alphas = np.array(ALPHAS)
+    ks = np.array([k for k in (3, 5, 7, 10, 15, 20, 30, 50) if k < _X.shape[0]])
+    per_class = np.array([1, 2, 3, 5, 10, 20, 50])
+    return {
+        "alpha": (alphas, accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)),
+        "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, graph=params.mode, kernel=params.kernel,
+                                gamma=params.gamma, normalization=norm)),
+        "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, **kw)),
+    }
+
+
+def read_labelled(n: int) -> dict[int, int]:
+    """Labelled points kept in the URL as ``?L=point:class,...``."""
+    out = {}
+    for part in str(st.query_params.get("L", "")).split(","):
+        i, _, c = part.partition(":")
+        if i.isdigit() and c.isdigit() and int(i) < n:
+            out[int(i)] = int(c)
+    return out
+
+
+def write_labelled(labelled: dict[int, int]) -> None:
+    value = ",".join(f"{i}:{c}" for i, c in sorted(labelled.items()))
+    if value:
+        st.query_params["L"] = value
+    elif "L" in st.query_params:
+        del st.query_params["L"]
+
+
+ui.setup_page("Label propagation", "🏷️")
+ws = ui.sidebar()
+d, n = ws.dataset, ws.n
+truth = d.labels
+
+st.title("Label propagation")
+st.markdown(
+    "A few points are **labelled** (▲); the labels spread along the graph to the others: "
+    "$Y_{ij}=1$ if point $i$ is labelled $j$, $Z=(I-\\alpha\\mathcal W)^{-1}Y$ by conjugate gradient, "
+    "$\\hat y_i=\\arg\\max_j z_{ij}$ (Zhou et al. 2003). The **certainty** "
+    "$\\omega_i = 1 - H(\\hat{\\mathbf z}_i)/\\log c$ (Iscen et al. 2019) is drawn as opacity: "
+    "faint points are those the labels barely reach, or where classes compete."
+)
+
+n_classes = d.n_classes if truth is not None else 0
+left, right = st.columns([3, 2], gap="large")
+with right:
+    st.subheader("Labels")
+    if truth is None:
+        n_classes = int(st.number_input("Number of classes", 2, 10, 2, key="n_classes"))
+        st.caption("This data set has no ground truth: click points to label them.")
+    names = list(d.class_names) if truth is not None else [f"class {c}" for c in range(n_classes)]
+    labelled = read_labelled(n)
+    labelled = {i: c for i, c in labelled.items() if c < n_classes}
+    data_changed = st.session_state.get("lp_data") not in (None, ws.data_key)
+    st.session_state["lp_data"] = ws.data_key
+    if data_changed:  # labels belong to the data set they were given on
+        labelled = {}
+        st.session_state.pop("lp_sampling", None)
+    if truth is not None:
+        per_class = st.slider("Labels per class", 1, 50, 5, key="per_class", bind="query-params")
+        seed = int(st.number_input("Seed", 0, 9999, 0, key="label_seed", bind="query-params"))
+        draw = st.button("Draw labels at random", icon=":material/casino:", width="stretch")
+        previous = st.session_state.get("lp_sampling")
+        st.session_state["lp_sampling"] = (per_class, seed)
+        moved = previous is not None and previous != (per_class, seed)
+        first_visit = previous is None and ("L" not in st.query_params or data_changed)
+        if draw or moved or first_visit:
+            labelled = {int(i): int(truth[i]) for i in np.flatnonzero(
+                sample_labelled(truth, per_class, seed) >= 0)}
+    click_class = st.selectbox("Clicked points get class", range(n_classes),
+                               format_func=lambda c: names[c], key="click_class")
+    picked = selected_point_ids(st.session_state.get("lp_scatter"))
+    if picked and picked != st.session_state.get("lp_last_pick"):
+        st.session_state["lp_last_pick"] = picked
+        labelled.update({i: int(click_class) for i in picked})
+    if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
+        labelled = {}
+    write_labelled(labelled)
+    st.caption(f"{len(labelled)} labelled point(s).")
+
+    st.subheader("Propagation")
+    alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params")
+    norm_name = st.radio("Prediction", list(NORMS), key="norm", horizontal=True,
+                         bind="query-params",
+                         help="class mass: each column of Z scaled to its class's share of the labels "
+                              "before the argmax (Zhu et al. 2003), usually more accurate. plain "
+                              "argmax: the talk's formula as it is.")
+    cert_as = st.radio("Certainty shown as", ["opacity", "size"], key="cert_as", horizontal=True)
+
+if not labelled:
+    with left:
+        st.info("Label at least one point: click points in the plot, or draw labels at random.")
+        fig = label_scatter(ws.coords, np.full(n, UNLABELLED), np.zeros(n), np.full(n, UNLABELLED),
+                            names, title="click points to label them")
+        ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
+    st.stop()
+
+key = tuple(sorted(labelled.items()))
+given = np.full(n, UNLABELLED)
+for i, c in labelled.items():
+    given[i] = c
+
+with left, ui.guard("label propagation"):
+    result = propagate(ws.data_key, ws.params, key, n_classes, float(alpha), NORMS[norm_name], ws.graph)
+    fig = label_scatter(ws.coords, result.predictions, result.certainty, given, names,
+                        certainty_as=cert_as, title="propagated labels; click or lasso to label points")
+    ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
+    if result.unreached.any():
+        st.caption(f"{int(result.unreached.sum()):,} point(s) could not be reached by diffusion "
+                   "(isolated in the graph, or in a component without a label); they took the "
+                   "weighted vote of their k nearest neighbours.")
+
+with right, ui.guard("the scores"):
+    unl = given == UNLABELLED
+    cols = st.columns(2)
+    if truth is not None:
+        acc = float(np.mean(result.predictions[unl] == truth[unl])) if unl.any() else float("nan")
+        cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}")
+        ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
+        cols[1].metric("scikit-learn LabelSpreading", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
+                       delta_color="off")
+    cols[0].metric("CG iterations", f"{result.n_iter}")
+    cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
+
+with ui.guard("the certainty plots"):
+    h1, h2 = st.columns(2, gap="large")
+    with h1:
+        if truth is not None:
+            right_pred = result.predictions == truth
+            hist = {"correct": result.certainty[unl & right_pred],
+                    "wrong": result.certainty[unl & ~right_pred]}
+        else:
+            hist = {"unlabelled": result.certainty[unl]}
+        ui.show_chart(histogram_figure(hist, "certainty ω of the unlabelled points", "ω"),
+                      key="lp_hist")
+        st.caption("Wrong predictions gather at low certainty: that is why deep label propagation "
+                   "weights each pseudo-label by ω.")
+    with h2:
+        ui.show_chart(bar_figure(names, result.class_weights, "class weights ζⱼ = (|Lⱼ| + |Uⱼ|)⁻¹",
+                                 "ζ", [class_color(c) for c in range(n_classes)]), key="lp_zeta")
+        st.caption("Rare classes weigh more, so each class contributes equally to a loss.")
+    st.download_button(
+        "Download predictions (CSV)",
+        "point,given,predicted,certainty\n" + "\n".join(
+            f"{i},{given[i]},{result.predictions[i]},{result.certainty[i]:.6f}" for i in range(n)),
+        file_name="label_propagation.csv", mime="text/csv",
+    )
+
+if truth is not None:
+    st.subheader("Sweeps")
+    if st.button("Compute accuracy against α, k and labels per class"):
+        st.session_state["lp_sweep"] = True
+    if st.session_state.get("lp_sweep"):
+        with ui.guard("the sweeps"):
+            s = sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], d.X, truth, ws.graph)
+            c1, c2, c3 = st.columns(3)
+            with c1:
+                ui.show_chart(sweep_figure(1 - s["alpha"][0], {"accuracy": s["alpha"][1]},
+                                           "1 − α (log)", "against α", log_x=True), key="lp_sweep_alpha")
+            with c2:
+                ui.show_chart(sweep_figure(s["k"][0], {"accuracy": s["k"][1]}, "k", "against k"),
+                              key="lp_sweep_k")
+            with c3:
+                ui.show_chart(sweep_figure(s["labels"][0], {"accuracy": s["labels"][1]},
+                                           "labels per class", "against labels per class",
+                                           log_x=True), key="lp_sweep_labels")
+            st.caption("α and labels per class on the current graph; k rebuilds the graph for each "
+                       "value (same edges and weights). The labels-per-class curve draws new labels "
+                       "with the same seed.")

@@ -1,0 +1,83 @@
+"""The label propagation page through AppTest."""
+
+import numpy as np
+from conftest import app_test, assert_clean, decode, figures
+
+from mlviz.graph import knn_graph, normalize
+from mlviz.propagation import propagate_labels, sample_labelled
+
+PAGE = "pages/4_Label_propagation.py"
+
+
+def metric_values(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_digits_accuracy_matches_the_core_and_beats_sklearn():
+    at = app_test(PAGE, data="real", real="digits", per_class="5").run()
+    assert_clean(at)
+    from mlviz.datasets import load_real
+
+    d = load_real("digits")
+    labels = sample_labelled(d.labels, 5, 0)
+    Wn = normalize(knn_graph(d.X, 10, kernel="cosine", dtype=np.float64))
+    from mlviz.graph import edge_weights, knn_search
+
+    nb = knn_search(d.X, 10, metric="cosine")
+    res = propagate_labels(Wn, labels, 0.99, neighbors_idx=nb.indices,
+                           neighbor_weights=edge_weights(nb, "cosine", 3.0))
+    unl = labels < 0
+    expected = np.mean(res.predictions[unl] == d.labels[unl])
+    values = metric_values(at)
+    assert values["accuracy (unlabelled)"] == f"{expected:.1%}"
+    ours = float(values["accuracy (unlabelled)"].rstrip("%"))
+    theirs = float(values["scikit-learn LabelSpreading"].rstrip("%"))
+    assert ours >= theirs
+    assert at.query_params["L"].count(":") == 50
+
+
+def test_widgets_move_and_clicks_label_points():
+    at = app_test(PAGE).run()
+    at.slider(key="per_class").set_value(3).run()
+    at.number_input(key="label_seed").set_value(4).run()
+    at.select_slider(key="alpha").set_value(0.9).run()
+    at.radio(key="norm").set_value("plain argmax").run()
+    at.radio(key="cert_as").set_value("size").run()
+    assert_clean(at)
+    assert at.query_params["L"].count(":") == 6
+    at.button[1].click().run()  # clear all labels
+    assert_clean(at)
+    assert any("Label at least one point" in i.value for i in at.info)
+    at.selectbox(key="click_class").set_value(1).run()
+    at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [10, "x"]},
+                                                              {"customdata": [20, "x"]}]}}
+    at.run()
+    assert_clean(at)
+    assert at.query_params["L"] == "10:1,20:1"
+    assert "lp_scatter" in figures(at)
+
+
+def test_sweeps():
+    at = app_test(PAGE, n="300").run()
+    next(b for b in at.button if b.label.startswith("Compute accuracy")).click().run()
+    assert_clean(at)
+    figs = figures(at)
+    for key in ("lp_sweep_alpha", "lp_sweep_k", "lp_sweep_labels"):
+        assert key in figs and decode(figs[key]["data"][0]["y"]).size > 3
+
+
+def test_data_without_labels_lets_the_user_label(tmp_path):
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.random.default_rng(0).standard_normal((200, 5)))
+    at = app_test(PAGE).run()
+    at.sidebar.radio(key="data").set_value("file").run()
+    at.sidebar.get("file_uploader")[0].set_value(("x.npy", buf.getvalue(), "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="n_classes").value == 2
+    at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [3, "x"]}]}}
+    at.run()
+    assert_clean(at)
+    assert at.query_params["L"] == "3:0"
