@@ -76,7 +76,7 @@ def make_toy(name: str, n: int = 600, noise: float = 0.06, seed: int = 0) -> Dat
     ``"two moons"``, ``"circles"``, ``"two spirals"`` (2-D), ``"swiss roll"``, ``"S-curve"``
     (3-D, coloured by position along the roll), ``"blobs"`` (2-D, 3 classes).
     ``noise`` is the standard deviation of added Gaussian noise relative to the manifold's
-    scale.
+    scale (for the spirals, to the spacing of their arms).
     """
     from sklearn import datasets as skd
 
@@ -125,7 +125,7 @@ def _two_spirals(n: int, noise: float, rng: np.random.Generator) -> tuple[np.nda
         xy = np.stack([t * np.cos(t), t * np.sin(t)], 1) / (3 * np.pi)
         if c == 1:
             xy = -xy
-        pts.append(xy + noise * rng.standard_normal((m, 2)))
+        pts.append(xy + 0.3 * noise * rng.standard_normal((m, 2)))
         labels.append(np.full(m, c))
     return np.concatenate(pts), np.concatenate(labels)
 

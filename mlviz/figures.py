@@ -590,3 +590,45 @@ def sweep_figure(x, series: dict[str, np.ndarray], xlabel: str, title: str,
     fig.update_xaxes(title=xlabel, type="log" if log_x else "linear")
     fig.update_yaxes(title="accuracy", tickformat=".0%")
     return _plain_layout(fig, title, height)
+
+
+MINING_STYLE = {
+    "both": ("in E and M", "#9467bd", "circle", 2),
+    "positives": ("hard positives S⁺ = M \\ E", "#2ca02c", "diamond", 5),
+    "negatives": ("hard negatives S⁻ = E \\ M", "#d62728", "x", 5),
+}
+
+
+def mining_figure(coords: np.ndarray, mined, labels=None, class_names: Sequence[str] = (),
+                  title: str | None = None, height: int = 560) -> go.Figure:
+    """The anchor, E ∩ M, hard positives and hard negatives in distinct, labelled styles.
+
+    ``mined`` is a :class:`mlviz.mining.Mined`. Other points are drawn light grey; every trace
+    carries the global point ids in ``customdata[0]`` so a click picks a new anchor.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    n = coords.shape[0]
+    size = marker_size(n)
+    both = mined.euclidean[np.isin(mined.euclidean, mined.manifold)]
+    groups = {"both": both, "positives": mined.positives, "negatives": mined.negatives}
+    special = np.concatenate([both, mined.positives, mined.negatives, [mined.anchor]])
+    rest = np.setdiff1d(np.arange(n), special)
+    fig = go.Figure()
+    custom, template = hover_data(rest, None if labels is None else labels[rest], class_names)
+    fig.add_trace(_scatter_cls(n)(x=coords[rest, 0], y=coords[rest, 1], mode="markers",
+                                  name="other points", marker=dict(size=size, color="#d9d9d9"),
+                                  customdata=custom, hovertemplate=template))
+    for key, idx in groups.items():
+        name, colour, symbol, extra = MINING_STYLE[key]
+        custom, template = hover_data(idx, None if labels is None else labels[idx], class_names)
+        fig.add_trace(go.Scatter(
+            x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=f"{name} ({idx.size})",
+            marker=dict(size=size + extra, color=colour, symbol=symbol,
+                        line=dict(width=2 if symbol == "x" else 0.5, color=colour if symbol == "x"
+                                  else "white")),
+            customdata=custom, hovertemplate=template,
+        ))
+    anchor = query_trace(coords, [mined.anchor], labels, class_names, name="anchor x")
+    anchor.marker.color = "black"
+    fig.add_trace(anchor)
+    return base_layout(fig, title, height)

@@ -145,3 +145,78 @@ def sample_tuples(
             pos, neg = hard_examples(e, m)
             out.append(Mined(int(a), e, m[m >= 0], pos, neg))
     return out
+
+
+@dataclass(frozen=True)
+class MiningStatistics:
+    """Are mined examples really positives and negatives? Fractions sharing the anchor's class.
+
+    Attributes
+    ----------
+    positives, random_non_neighbours : float
+        Over all anchors, the fraction of ``S+`` with the anchor's class, against the same for
+        as many random points outside ``E(x)``.
+    negatives, euclidean_others : float
+        The fraction of ``S-`` with the anchor's class, against the same for the rest of
+        ``E(x)`` (``E ∩ M``).
+    n_anchors : int
+    mean_positives, mean_negatives : float
+        Average sizes of ``S+`` and ``S-``.
+    """
+
+    positives: float
+    random_non_neighbours: float
+    negatives: float
+    euclidean_others: float
+    n_anchors: int
+    mean_positives: float
+    mean_negatives: float
+
+
+def mining_statistics(tuples: list[Mined], labels, seed: int | None = 0) -> MiningStatistics:
+    """Label agreement of mined hard positives and negatives over many anchors (Iscen et al. 2018)."""
+    labels = np.asarray(labels)
+    rng = check_random_state(seed)
+    n = labels.size
+    hits = {"pos": [0, 0], "rand": [0, 0], "neg": [0, 0], "others": [0, 0]}
+
+    def count(name, members, anchor):
+        hits[name][0] += int(np.sum(labels[members] == labels[anchor]))
+        hits[name][1] += int(np.size(members))
+
+    for t in tuples:
+        count("pos", t.positives, t.anchor)
+        count("neg", t.negatives, t.anchor)
+        count("others", t.euclidean[np.isin(t.euclidean, t.manifold)], t.anchor)
+        if t.positives.size:
+            outside = np.setdiff1d(np.arange(n), np.append(t.euclidean, t.anchor))
+            count("rand", rng.choice(outside, min(t.positives.size, outside.size), replace=False),
+                  t.anchor)
+
+    def frac(name):
+        good, total = hits[name]
+        return good / total if total else float("nan")
+
+    return MiningStatistics(
+        frac("pos"), frac("rand"), frac("neg"), frac("others"), len(tuples),
+        float(np.mean([t.positives.size for t in tuples])) if tuples else 0.0,
+        float(np.mean([t.negatives.size for t in tuples])) if tuples else 0.0,
+    )
+
+
+def most_telling_anchor(tuples: list[Mined]) -> int:
+    """The anchor that best shows what mining on manifolds is about.
+
+    Among anchors with both hard positives and hard negatives, the one with the most hard
+    negatives that the diffusion still ranks against a full M (so S- is not merely a point
+    the graph cannot reach out of); else the one with the most hard positives.
+    """
+    if not tuples:
+        raise ValueError("tuples is empty: mine at least one anchor.")
+    full = max(t.manifold.size for t in tuples)
+
+    def score(t: Mined):
+        both = t.positives.size > 0 and t.negatives.size > 0 and t.manifold.size == full
+        return (both, t.negatives.size if both else 0, t.positives.size, -t.anchor)
+
+    return max(tuples, key=score).anchor

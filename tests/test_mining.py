@@ -81,3 +81,36 @@ def test_bad_arguments(two_lines):
         euclidean_neighbors(X, [0], 12)
     with pytest.raises(ValueError, match="alpha"):
         manifold_neighbors(Wn, [0], 2, alpha=1.0)
+
+
+def test_mining_statistics_on_a_hand_made_case():
+    from mlviz.mining import Mined, mining_statistics
+
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    t = Mined(anchor=0, euclidean=np.array([3, 1]), manifold=np.array([1, 2]),
+              positives=np.array([2]), negatives=np.array([3]))
+    s = mining_statistics([t], labels, seed=0)
+    assert s.positives == 1.0 and s.negatives == 0.0 and s.euclidean_others == 1.0
+    assert s.random_non_neighbours in (0.0, 1.0)
+    assert s.n_anchors == 1 and s.mean_positives == 1.0
+
+
+def test_on_two_moons_hard_examples_are_what_they_claim():
+    from mlviz.datasets import make_toy
+    from mlviz.mining import mining_statistics
+
+    d = make_toy("two moons", 400, 0.1, seed=0)
+    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    s = mining_statistics(sample_tuples(d.X, Wn, 200, 10, 30, seed=0), d.labels)
+    assert s.positives > 0.95 and s.positives > s.random_non_neighbours
+    assert s.negatives < s.euclidean_others
+
+
+def test_most_telling_anchor_has_both_kinds_and_a_full_manifold_set():
+    from mlviz.mining import Mined, most_telling_anchor
+
+    e = np.array([1, 2, 3])
+    isolated = Mined(7, e, np.array([], dtype=int), np.array([], dtype=int), e)
+    telling = Mined(8, e, np.array([1, 9, 10]), np.array([9, 10]), np.array([2, 3]))
+    plain = Mined(9, e, np.array([1, 2, 3]), np.array([], dtype=int), np.array([], dtype=int))
+    assert most_telling_anchor([isolated, plain, telling]) == 8
