@@ -32,7 +32,7 @@ from mlviz._validation import (
 
 TransferFunction = Callable[[np.ndarray], np.ndarray]
 
-DENSE_LIMIT = 2500
+DENSE_LIMIT = 1500
 """Up to this many nodes the eigendecomposition is dense (exact, all n pairs)."""
 
 
@@ -207,11 +207,12 @@ def low_rank_curve(
     if ranks.size == 0:
         raise ValueError(f"ranks must include a value in [1, {pairs.rank}].")
     coeffs = h(pairs.values) * spectrum(pairs, y)
-    partial = np.cumsum(pairs.vectors * coeffs[None, :], axis=1)
     norm = np.linalg.norm(exact) or 1.0
     errs, overlaps = [], []
+    x_r, done = np.zeros(pairs.vectors.shape[0]), 0
     for r in ranks:
-        x_r = partial[:, r - 1]
+        x_r = x_r + pairs.vectors[:, done:r] @ coeffs[done:r]
+        done = r
         errs.append(np.linalg.norm(x_r - exact) / norm)
         overlaps.append(top_k_overlap(x_r, exact, k, exclude))
     return LowRankCurve(ranks, np.asarray(errs), np.asarray(overlaps))

@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from mlviz import query_vector, ui
-from mlviz.graph import normalize
 from mlviz.figures import (
     class_scatter,
     eigenvalue_figure,
@@ -15,6 +14,7 @@ from mlviz.figures import (
     signals_figure,
     spectrum_figure,
 )
+from mlviz.graph import normalize
 from mlviz.spectral import (
     DENSE_LIMIT,
     FILTERS,
@@ -33,7 +33,7 @@ from mlviz.spectral import (
 )
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
-LANCZOS_RANK = 150
+LANCZOS_RANK = 100
 
 
 @st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
@@ -44,6 +44,20 @@ def eig(data_key, params, r: int, _W_norm):
 @st.cache_data(max_entries=32, show_spinner="Filtering exactly…")
 def exact(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _W_norm):
     return filter_exactly(_W_norm, query_vector(list(queries), _W_norm.shape[0]), kind, alpha, t)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def gallery_figure(data_key, params, layout: str, _coords, _pairs):
+    shown = [i for i in (0, 1, 2, 3, 5, 10, 25, 50, 100, 200) if i < _pairs.rank][:8]
+    return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def error_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int, r: int,
+                _pairs, _h, _reference):
+    ranks = np.unique(np.geomspace(1, _pairs.rank, 30).round().astype(int))
+    return low_rank_curve(_pairs, query_vector(list(queries), _pairs.vectors.shape[0]), _h,
+                          _reference, np.append(ranks, r), top_k, exclude=list(queries))
 
 
 ui.setup_page("Ranking as smoothing", "〰️")
@@ -124,8 +138,7 @@ with ui.guard("the eigendecomposition"):
                    "Red: the filter. Blue: what survives, mostly the low frequencies.")
 
     st.subheader("The graph's Fourier modes")
-    gallery = [i for i in (0, 1, 2, 3, 5, 10, 25, 50, 100, 200) if i < pairs.rank][:8]
-    ui.show_chart(eigenvector_gallery(ws.coords, pairs.vectors, pairs.values, gallery),
+    ui.show_chart(gallery_figure(ws.data_key, ws.params, ws.layout, ws.coords, pairs),
                   key="smooth_gallery")
     st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative): the top "
                "ones vary slowly along the manifold, lower ones oscillate faster.")
@@ -150,8 +163,9 @@ with ui.guard("the eigendecomposition"):
         ui.show_chart(score_scatter(ws.coords, reference, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
                                     height=380), key="smooth_exact")
-    ranks = np.unique(np.geomspace(1, pairs.rank, 30).round().astype(int))
-    curve = low_rank_curve(pairs, y, h, reference, np.append(ranks, r), top_k, exclude=queries)
+    filter_key = (kind, float(alpha), float(t), float(cutoff))
+    curve = error_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
+                        pairs, h, reference)
     ui.show_chart(low_rank_curve_figure(curve.ranks, curve.relative_error, curve.top_k_overlap,
                                         r, top_k), key="smooth_curve")
     at_r = int(np.flatnonzero(curve.ranks == r)[0])

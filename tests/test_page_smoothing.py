@@ -52,7 +52,7 @@ def test_widgets_move():
 
 
 def test_large_data_bounds_the_rank_and_says_so():
-    at = app_test(PAGE, n="3000").run()
+    at = app_test(PAGE, n="1600").run()
     assert_clean(at)
-    assert any("only the top 150 eigenpairs" in i.value for i in at.info)
-    assert at.slider(key="rank").max == 150
+    assert any("only the top 100 eigenpairs" in i.value for i in at.info)
+    assert at.slider(key="rank").max == 100
