@@ -347,10 +347,12 @@ def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) 
 
 
 def _plain_layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
+    """Title at the top of the figure, legend in its own row just above the plot."""
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=14)) if title else None,
-        height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.0),
+        title=dict(text=title, x=0.01, y=0.98, yref="container", yanchor="top",
+                   font=dict(size=14)) if title else None,
+        height=height, margin=dict(l=10, r=10, t=85 if title else 40, b=10),
+        plot_bgcolor="white", legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0.0),
     )
     fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False)
     fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False)
@@ -632,3 +634,18 @@ def mining_figure(coords: np.ndarray, mined, labels=None, class_names: Sequence[
     anchor.marker.color = "black"
     fig.add_trace(anchor)
     return base_layout(fig, title, height)
+
+
+def recall_table(rows: dict[str, tuple[str, dict]]) -> list[dict]:
+    """Rows ``method -> (labels used, evaluate_embedding dict)`` as records for a table,
+    in the shape of the talk's CUB-200 table (R@1, 2, 4, 8 and NMI in percent)."""
+    out = []
+    for method, (labels, scores) in rows.items():
+        if scores is None:
+            continue
+        record = {"method": method, "labels": labels}
+        for k in (1, 2, 4, 8):
+            record[f"R@{k}"] = round(100 * scores[f"R@{k}"], 1)
+        record["NMI"] = round(100 * scores["NMI"], 1)
+        out.append(record)
+    return out

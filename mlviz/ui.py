@@ -417,3 +417,75 @@ def page_links() -> None:
     """The tour on the home page: each method page with a line on what it shows."""
     for path, label, icon, blurb in _present_pages()[1:]:
         st.page_link(path, label=f"**{label}**: {blurb}", icon=icon)
+
+
+# ---------------------------------------------------------------- background training
+
+
+class BackgroundJob:
+    """Work run in a thread; the page polls it. The worker never calls streamlit.
+
+    ``steps`` is a list of ``(name, function)``; each function gets ``progress`` and ``stop``
+    keyword arguments (the training functions of :mod:`mlviz.deep`) and runs after the
+    previous one. ``progress(epoch, partial)`` callbacks record the latest partial result
+    per step, which a fragment draws while the job runs.
+    """
+
+    def __init__(self, steps: list, total_epochs: int):
+        import threading
+
+        self.steps = steps
+        self.total_epochs = total_epochs
+        self.stop = threading.Event()
+        self.partial: dict = {}
+        self.results: dict = {}
+        self.epochs_done = 0
+        self.current = ""
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> BackgroundJob:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            for name, fn in self.steps:
+                if self.stop.is_set():
+                    break
+                self.current = name
+
+                def progress(epoch, partial, name=name):
+                    self.partial[name] = partial
+                    self.epochs_done += 1
+
+                self.results[name] = fn(progress=progress, stop=self.stop)
+        except Exception as exc:  # shown by the page, never a traceback
+            log.error("background job failed:\n%s", traceback.format_exc())
+            self.error = f"{type(exc).__name__}: {exc}"
+
+
+def job_status(job: BackgroundJob, key: str, live=None) -> None:
+    """Progress bar, stop button and ``live()`` drawing of a running job, polled every second;
+    the whole page reruns when the job ends."""
+
+    @st.fragment(run_every=1.0)
+    def poll():
+        if not job.running:
+            st.rerun()
+        share = min(job.epochs_done / max(job.total_epochs, 1), 1.0)
+        st.progress(share, text=f"{job.current}: {job.epochs_done} of {job.total_epochs} epochs "
+                                "of all runs")
+        if st.button("Stop", icon=":material/stop:", key=f"{key}_stop"):
+            job.stop.set()
+        if live is not None:
+            live()
+
+    poll()
