@@ -392,6 +392,22 @@ def read_ids(param: str, n: int) -> list[int]:
     return sorted(set(out))
 
 
+def new_selection(chart_key: str) -> list[int]:
+    """Point ids the user just selected in the chart ``chart_key`` (``on_select="rerun"``).
+
+    A selection stays in the chart's state across reruns; this returns it only on the run
+    where it changed, so a button or URL can override it afterwards.
+    """
+    from mlviz.figures import selected_point_ids
+
+    picked = selected_point_ids(st.session_state.get(chart_key))
+    memory = f"mlviz_selection_{chart_key}"
+    if picked and picked != st.session_state.get(memory):
+        st.session_state[memory] = picked
+        return picked
+    return []
+
+
 def write_ids(param: str, ids) -> None:
     """Keep point ids in the URL so a copied link reopens the same view."""
     ids = sorted({int(i) for i in ids})

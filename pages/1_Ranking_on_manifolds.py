@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from mlviz import query_vector, ui
-from mlviz.figures import class_scatter, convergence_figure, diffusion_animation, selected_point_ids
+from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
 from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
 
 ALPHAS = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
@@ -39,10 +39,7 @@ st.markdown(
 
 # ---- queries: URL → clicks / buttons → URL
 queries = ui.read_ids("q", n) or [0]
-picked = selected_point_ids(st.session_state.get("rank_pick"))
-if picked and picked != st.session_state.get("rank_last_pick"):
-    st.session_state["rank_last_pick"] = picked
-    queries = picked
+queries = ui.new_selection("rank_pick") or queries
 
 pick_col, ctrl_col = st.columns([3, 2], gap="large")
 with ctrl_col:

@@ -9,7 +9,6 @@ from mlviz.figures import (
     class_color,
     histogram_figure,
     label_scatter,
-    selected_point_ids,
     sweep_figure,
 )
 from mlviz.propagation import (
@@ -126,10 +125,7 @@ with right:
                 sample_labelled(truth, per_class, seed) >= 0)}
     click_class = st.selectbox("Clicked points get class", range(n_classes),
                                format_func=lambda c: names[c], key="click_class")
-    picked = selected_point_ids(st.session_state.get("lp_scatter"))
-    if picked and picked != st.session_state.get("lp_last_pick"):
-        st.session_state["lp_last_pick"] = picked
-        labelled.update({i: int(click_class) for i in picked})
+    labelled.update({i: int(click_class) for i in ui.new_selection("lp_scatter")})
     if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
         labelled = {}
     write_labelled(labelled)

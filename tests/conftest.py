@@ -72,3 +72,18 @@ def decode(values) -> np.ndarray:
             arr = arr.reshape([int(s) for s in str(shape).split(",")])
         return arr
     return np.asarray(values, dtype=float)
+
+
+def npy_bytes(arr, allow_pickle: bool = False) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+def upload(at, name: str, data: bytes):
+    """Switch the sidebar to 'file', upload ``data`` as ``name`` and rerun."""
+    at.sidebar.radio(key="data").set_value("file").run()
+    at.sidebar.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
+    return at.run()

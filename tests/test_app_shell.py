@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import PAGE_FILES, app_test, assert_clean, figures
+from conftest import PAGE_FILES, app_test, assert_clean, figures, npy_bytes, upload
 
 from mlviz import datasets as ds
 
@@ -72,18 +72,6 @@ def npz_bytes(**arrays) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
-
-
-def npy_bytes(arr, allow_pickle=False) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, arr, allow_pickle=allow_pickle)
-    return buf.getvalue()
-
-
-def upload(at, name: str, data: bytes):
-    at.sidebar.radio(key="data").set_value("file").run()
-    at.sidebar.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
-    return at.run()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The label propagation page through AppTest."""
 
 import numpy as np
-from conftest import app_test, assert_clean, decode, figures
+from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload
 
 from mlviz.graph import knn_graph, normalize
 from mlviz.propagation import propagate_labels, sample_labelled
@@ -66,15 +66,9 @@ def test_sweeps():
         assert key in figs and decode(figs[key]["data"][0]["y"]).size > 3
 
 
-def test_data_without_labels_lets_the_user_label(tmp_path):
-    import io
-
-    buf = io.BytesIO()
-    np.save(buf, np.random.default_rng(0).standard_normal((200, 5)))
-    at = app_test(PAGE).run()
-    at.sidebar.radio(key="data").set_value("file").run()
-    at.sidebar.get("file_uploader")[0].set_value(("x.npy", buf.getvalue(), "application/octet-stream"))
-    at.run()
+def test_data_without_labels_lets_the_user_label():
+    at = upload(app_test(PAGE).run(), "x.npy",
+                npy_bytes(np.random.default_rng(0).standard_normal((200, 5))))
     assert not at.exception
     assert at.number_input(key="n_classes").value == 2
     at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [3, "x"]}]}}
