@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,9 @@ SOURCE_LABELS = {"toy": "toy manifold", "real": "real data", "file": "your file"
 LAYOUTS = ("auto", "pca", "umap")
 KERNELS = ("auto", "gaussian", "cosine")
 MAX_TOY_POINTS = 20_000
+# Training runs in a thread beside the Streamlit server: half the cores leaves the server
+# responsive (with 2 torch threads on 2 busy cores an epoch was measured 40x slower).
+TRAINING_THREADS = max(1, (os.cpu_count() or 2) // 2)
 
 HOME = ("app.py", "Home", ":material/home:", "what the app teaches; the data set and its graph")
 

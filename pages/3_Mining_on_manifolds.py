@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from mlviz import ui
-from mlviz.figures import mining_figure, selected_point_ids
+from mlviz.figures import mining_figure
 from mlviz.mining import mine, mining_statistics, most_telling_anchor, sample_tuples
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
@@ -37,10 +37,7 @@ st.markdown(
 )
 
 anchor_ids = ui.read_ids("a", n)
-picked = selected_point_ids(st.session_state.get("mine_scatter"))
-if picked and picked != st.session_state.get("mine_last_pick"):
-    st.session_state["mine_last_pick"] = picked
-    anchor_ids = picked[:1]
+anchor_ids = ui.new_selection("mine_scatter")[:1] or anchor_ids
 
 left, right = st.columns([3, 1], gap="large")
 with right:
@@ -108,3 +105,99 @@ if d.labels is not None:
         st.caption(f"Over {s.n_anchors:,} anchors (all points up to {MAX_ANCHORS:,}, else a seeded "
                    "sample). Good mining: S⁺ share the class far more often than random points; "
                    "S⁻ share it less often than the Euclidean neighbours that the manifold keeps.")
+
+# ---------------------------------------------------------------- metric learning, in miniature
+st.header("Metric learning without labels, in miniature")
+st.markdown(
+    "The talk's pipeline: start from the given descriptors, build the kNN graph, sample anchors, "
+    "mine hard positives and negatives on the manifold, and fine-tune a small network with a "
+    "**triplet loss** $\\max(0, m + \\|a-p\\|^2 - \\|a-n\\|^2)$. Beside it, the supervised version "
+    "takes positives and negatives from the true classes: the shape of the talk's CUB-200 table."
+)
+if d.dim <= 3:
+    st.info("Fine-tuning needs descriptors: choose digits (or another real data set, or your "
+            "file) in the sidebar. On 2-D and 3-D toy data there is nothing to learn.")
+    st.stop()
+
+from functools import partial  # noqa: E402
+
+from mlviz.deep import (  # noqa: E402  (torch is imported only when this section is used)
+    MetricLearningConfig,
+    describe_device,
+    pick_device,
+    train_metric_learning,
+)
+from mlviz.embedding import layout_2d  # noqa: E402
+from mlviz.figures import class_scatter, recall_table, sweep_figure  # noqa: E402
+
+c = st.columns(4)
+ml_epochs = c[0].slider("Epochs", 1, 40, 15, key="ml_epochs")
+ml_anchors = c[1].slider("Anchors", 100, min(3000, n), min(1000, n), step=100, key="ml_anchors")
+ml_margin = c[2].select_slider("Margin m", [0.05, 0.1, 0.2, 0.5], value=0.1, key="ml_margin")
+c[3].caption(f"Mining uses this page's |E| = {k_e}, |M| = {k_m}, α = {alpha} and the sidebar's "
+             f"k = {ws.params.k}. Training on **{describe_device(pick_device())}**.")
+ml_config = MetricLearningConfig(epochs=int(ml_epochs), n_anchors=int(ml_anchors),
+                                 margin=float(ml_margin), k=ws.params.k, gamma=ws.params.gamma,
+                                 alpha=float(alpha), k_euclidean=int(k_e), k_manifold=int(k_m),
+                                 num_threads=ui.TRAINING_THREADS)
+ml_job: ui.BackgroundJob | None = st.session_state.get("ml_job")
+if st.button("Fine-tune", icon=":material/play_arrow:", type="primary",
+             disabled=ml_job is not None and ml_job.running):
+    steps = [("mined on the manifold", partial(train_metric_learning, d.X, ml_config, None,
+                                               y_true=d.labels))]
+    if d.labels is not None:
+        steps.append(("supervised", partial(train_metric_learning, d.X, ml_config, d.labels)))
+    ml_job = ui.BackgroundJob(steps, total_epochs=len(steps) * int(ml_epochs)).start()
+    st.session_state["ml_job"] = ml_job
+
+
+def ml_runs(job):
+    pick = lambda name: job.results.get(name) or job.partial.get(name)  # noqa: E731
+    return pick("mined on the manifold"), pick("supervised")
+
+
+def draw_losses(job) -> None:
+    unsup, sup = ml_runs(job)
+    series = {}
+    if unsup is not None and unsup.n_epochs:
+        series["mined (no labels)"] = np.asarray(unsup.losses)
+    if sup is not None and sup.n_epochs:
+        series["supervised"] = np.asarray(sup.losses)
+    if series:
+        x = np.arange(1, max(len(v) for v in series.values()) + 1)
+        padded = {k: np.pad(v, (0, x.size - v.size), constant_values=np.nan)
+                  for k, v in series.items()}
+        fig = sweep_figure(x, padded, "epoch", "mean triplet loss")
+        fig.update_yaxes(title="loss", tickformat="")
+        ui.show_chart(fig, key="ml_loss")
+
+
+if ml_job is not None:
+    if ml_job.running:
+        ui.job_status(ml_job, "ml", live=lambda: draw_losses(ml_job))
+        st.stop()
+    if ml_job.error:
+        st.error(f"Fine-tuning failed: {ml_job.error}", icon="⚠️")
+    unsup, sup = ml_runs(ml_job)
+    if unsup is not None and unsup.embedding is not None:
+        with ui.guard("the fine-tuning results"):
+            if unsup.before is not None:
+                rows = recall_table({
+                    "initial descriptors": ("no", unsup.before),
+                    "triplets from the labels": ("yes", sup.after if sup is not None else None),
+                    "triplets mined on the manifold": ("no", unsup.after),
+                })
+                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                st.caption(f"Recall@k: share of points whose k nearest neighbours include one of "
+                           f"their class; NMI of k-means clusters. {unsup.n_anchors_used:,} anchors "
+                           "had both a hard positive and a hard negative.")
+            left, right = st.columns(2, gap="large")
+            with left:
+                ui.show_chart(class_scatter(layout_2d(d.X, "pca"), d.labels, d.class_names,
+                                            title="initial descriptors (PCA)"), key="ml_before")
+            with right:
+                ui.show_chart(class_scatter(layout_2d(unsup.embedding, "pca"), d.labels,
+                                            d.class_names,
+                                            title="after fine-tuning on mined triplets (PCA)"),
+                              key="ml_after")
+            draw_losses(ml_job)

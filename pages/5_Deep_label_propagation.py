@@ -1,0 +1,180 @@
+"""Deep label propagation: a small network trained with propagated pseudo-labels."""
+
+import io
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from mlviz import ui
+from mlviz.embedding import layout_2d
+from mlviz.figures import histogram_figure, label_scatter, sweep_figure
+from mlviz.propagation import UNLABELLED, sample_labelled
+
+ui.setup_page("Deep label propagation", "🧠")
+ws = ui.sidebar()
+d, n = ws.dataset, ws.n
+
+st.title("Deep label propagation")
+st.markdown(
+    "Label propagation gives **pseudo-labels** $\\hat y_i$ with a certainty $\\omega_i$; a network "
+    "trained on them learns features $\\phi_\\theta$ on which the next graph, and the next "
+    "propagation, are better (Iscen, Tolias, Avrithis, Chum, CVPR 2019). Each epoch: extract "
+    "$\\phi_\\theta(x)$ → kNN graph → $Z=(I-\\alpha\\mathcal W)^{-1}Y$ → $\\hat y$, $\\omega$, "
+    "$\\zeta$ → one epoch on"
+)
+st.latex(r"L_s + L_w = \sum_{i\in L} \ell_s(f_\theta(x_i), y_i)"
+         r" + \sum_{i\in U} \omega_i\,\zeta_{\hat y_i}\,\ell_s(f_\theta(x_i), \hat y_i)")
+
+if d.labels is None:
+    st.info("Deep label propagation needs ground-truth classes to draw the labelled points from "
+            "and to measure accuracy: choose a labelled data set in the sidebar (digits is the "
+            "classic one).")
+    st.stop()
+
+from mlviz.deep import (  # noqa: E402  (after the early exit: torch takes a second to import)
+    DeepLPConfig,
+    describe_device,
+    extract_features,
+    load_model,
+    pick_device,
+    save_model,
+    train_deep_lp,
+    train_supervised,
+)
+
+device = pick_device()
+images = d.images is not None
+inputs = d.images if images else d.X
+network = "a small CNN on the 8×8 images" if images else "an MLP on the descriptors"
+st.caption(f"Training {network} on **{describe_device(device)}**.")
+
+c = st.columns(6)
+per_class = c[0].slider("Labels per class", 1, 50, 5, key="dlp_per_class")
+epochs = c[1].slider("Epochs", 2, 60, 20, key="dlp_epochs")
+warmup = c[2].slider("Supervised warm-up epochs", 0, 20, 5, key="dlp_warmup",
+                     help="The paper pre-trains on the labelled points first.")
+k = c[3].slider("k of the feature graph", 5, 50, 20, key="dlp_k")
+alpha = c[4].select_slider("α", [0.9, 0.95, 0.99, 0.995], value=0.99, key="dlp_alpha")
+seed = int(c[5].number_input("Seed", 0, 9999, 0, key="dlp_seed"))
+warmup = min(warmup, epochs - 1)
+labels = sample_labelled(d.labels, per_class, seed)
+config = DeepLPConfig(epochs=int(epochs), warmup_epochs=int(warmup), k=int(k), alpha=float(alpha),
+                      seed=seed, network="auto", num_threads=ui.TRAINING_THREADS)
+
+job: ui.BackgroundJob | None = st.session_state.get("dlp_job")
+job_key = (ws.data_key, per_class, epochs, warmup, k, alpha, seed)
+start = st.button("Train deep LP and the supervised baseline", icon=":material/play_arrow:",
+                  type="primary", disabled=job is not None and job.running)
+if start:
+    steps = [
+        ("deep label propagation", partial(train_deep_lp, inputs, labels, config, y_true=d.labels)),
+        ("supervised baseline", partial(train_supervised, inputs, labels, config, y_true=d.labels)),
+    ]
+    job = ui.BackgroundJob(steps, total_epochs=2 * int(epochs)).start()
+    st.session_state["dlp_job"] = job
+    st.session_state["dlp_job_key"] = job_key
+
+if job is None:
+    st.info(f"{int((labels >= 0).sum())} labelled points ({per_class} per class), "
+            f"{int((labels < 0).sum()):,} unlabelled. Press train: on digits an epoch takes a "
+            "few seconds on a CPU.")
+    ui.show_chart(label_scatter(ws.coords, np.full(n, UNLABELLED), np.zeros(n), labels,
+                                d.class_names, title="the labelled points training starts from"),
+                  key="dlp_start")
+    st.stop()
+
+
+def runs(job):
+    pick = lambda name: job.results.get(name) or job.partial.get(name)  # noqa: E731
+    return pick("deep label propagation"), pick("supervised baseline")
+
+
+def draw_curves(job) -> None:
+    deep, base = runs(job)
+    if deep is None or deep.n_epochs == 0:
+        return
+    x = np.arange(1, deep.n_epochs + 1)
+    series = {"deep LP: classifier": deep.classifier_accuracies,
+              "deep LP: pseudo-labels": deep.pseudo_label_accuracies}
+    if base is not None and base.n_epochs:
+        series["supervised only: classifier"] = np.pad(
+            base.classifier_accuracies, (0, max(0, deep.n_epochs - base.n_epochs)),
+            constant_values=np.nan)[: deep.n_epochs]
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        ui.show_chart(sweep_figure(x, series, "epoch", "accuracy on the unlabelled points"),
+                      key="dlp_curves")
+    with right:
+        last = deep.classifier_accuracies[-1]
+        a, b = st.columns(2)
+        a.metric("deep LP classifier", f"{last:.1%}")
+        if base is not None and base.n_epochs:
+            b.metric("supervised only", f"{base.classifier_accuracies[-1]:.1%}",
+                     delta=f"{last - base.classifier_accuracies[-1]:+.1%} deep LP",
+                     delta_color="off")
+        a.metric("seconds per epoch", f"{np.mean(deep.epoch_seconds):.2f}")
+        b.metric("epochs done", f"{deep.n_epochs} / {config.epochs}"
+                 + (" (stopped)" if deep.stopped else ""))
+
+
+if job.running:
+    ui.job_status(job, "dlp", live=lambda: draw_curves(job))
+    st.stop()
+if job.error:
+    st.error(f"Training failed: {job.error}. Try other settings.", icon="⚠️")
+if st.session_state.get("dlp_job_key") != job_key:
+    st.caption("The results below are of the last run; the settings have changed since. "
+               "Press train to run again.")
+deep, base = runs(job)
+if deep is None or deep.n_epochs == 0:
+    st.stop()
+with ui.guard("the training curves"):
+    draw_curves(job)
+
+lp_epochs = [e for e in deep.epochs if e.pseudo_labels is not None]
+if lp_epochs:
+    st.subheader("Epoch by epoch")
+    choice = st.select_slider("Epoch", [e.epoch for e in lp_epochs], value=lp_epochs[-1].epoch,
+                              key="dlp_epoch")
+    record = next(e for e in lp_epochs if e.epoch == choice)
+    with ui.guard("the epoch view"):
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            if record.features is not None:
+                coords = layout_2d(record.features, "pca")
+                given = np.where(labels >= 0, labels, UNLABELLED)
+                ui.show_chart(label_scatter(coords, record.pseudo_labels, record.certainty, given,
+                                            d.class_names, height=480,
+                                            title=f"learned features φθ at epoch {choice} (PCA), "
+                                                  "pseudo-labels, certainty as opacity"),
+                              key="dlp_features")
+        with right:
+            first = lp_epochs[0]
+            unl = labels < 0
+            hist = {f"epoch {first.epoch}": first.certainty[unl]}
+            if record.epoch != first.epoch:
+                hist[f"epoch {record.epoch}"] = record.certainty[unl]
+            ui.show_chart(histogram_figure(hist, "certainty weights ω of the unlabelled points", "ω"),
+                          key="dlp_hist")
+            st.caption("As training goes on, the features separate the classes and the "
+                       "propagation grows surer: the certainty distribution moves right (the "
+                       "talk's epoch 0 vs epoch 90).")
+            if record.pseudo_label_accuracy is not None:
+                st.metric("pseudo-label accuracy at this epoch", f"{record.pseudo_label_accuracy:.1%}")
+
+if not job.running and deep.state_dict:
+    st.subheader("Keep the model")
+    buf = io.BytesIO()
+    save_model(deep.state_dict, buf)
+    s1, s2 = st.columns(2)
+    s1.download_button("Download the trained weights (.pt)", buf.getvalue(),
+                       file_name="deep_label_propagation.pt", mime="application/octet-stream")
+    uploaded = s2.file_uploader("Load weights saved here (.pt)", type=["pt"], key="dlp_load")
+    if uploaded is not None:
+        with ui.guard("the loaded model"):
+            model = load_model(deep.network, deep.input_shape, deep.n_classes, uploaded.getvalue())
+            pred = extract_features(model, inputs)[1].argmax(1)
+            unl = labels < 0
+            s2.metric("loaded model: accuracy on the unlabelled points",
+                      f"{np.mean(pred[unl] == d.labels[unl]):.1%}")

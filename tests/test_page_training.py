@@ -1,0 +1,89 @@
+"""Pages that train networks in the background: deep label propagation, metric learning."""
+
+import io
+
+import numpy as np
+import pytest
+from conftest import app_test, assert_clean, figures, npy_bytes, upload
+
+pytestmark = pytest.mark.slow
+
+DEEP = "pages/5_Deep_label_propagation.py"
+MINING = "pages/3_Mining_on_manifolds.py"
+
+
+def train(at, label: str, job_key: str, timeout: float = 300):
+    next(b for b in at.button if b.label.startswith(label)).click().run()
+    job = at.session_state[job_key]
+    job.wait(timeout)
+    assert not job.running and job.error is None, job.error
+    return at.run(), job
+
+
+def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
+    at = app_test(DEEP, data="real", real="digits", timeout=300).run()
+    assert_clean(at)
+    assert "dlp_start" in figures(at)
+    at.slider(key="dlp_epochs").set_value(6).run()
+    at.slider(key="dlp_warmup").set_value(2).run()
+    at, job = train(at, "Train", "dlp_job")
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    deep = float(metrics["deep LP classifier"].rstrip("%"))
+    base = float(metrics["supervised only"].rstrip("%"))
+    assert deep > base, (deep, base)
+    figs = figures(at)
+    assert {"dlp_curves", "dlp_features", "dlp_hist"} <= set(figs)
+    at.select_slider(key="dlp_epoch").set_value(3).run()
+    assert_clean(at)
+
+    from mlviz.deep import save_model
+
+    buf = io.BytesIO()
+    save_model(job.results["deep label propagation"].state_dict, buf)
+    at.get("file_uploader")[0].set_value(("model.pt", buf.getvalue(), "application/octet-stream"))
+    at.run()
+    assert_clean(at)
+    loaded = {m.label: m.value for m in at.metric}["loaded model: accuracy on the unlabelled points"]
+    assert loaded == metrics["deep LP classifier"]
+    at.get("file_uploader")[0].set_value(("junk.pt", b"not a model", "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    assert any("not a saved mlviz model" in e.value for e in at.error)
+
+
+def test_deep_lp_can_be_stopped():
+    at = app_test(DEEP, data="real", real="digits", timeout=300).run()
+    at.slider(key="dlp_epochs").set_value(30).run()
+    next(b for b in at.button if b.label.startswith("Train")).click().run()
+    job = at.session_state["dlp_job"]
+    job.stop.set()
+    job.wait(120)
+    at.run()
+    assert not at.exception
+    deep = job.results.get("deep label propagation")
+    assert deep is not None and deep.stopped and deep.n_epochs < 30
+
+
+def test_deep_lp_explains_what_it_needs_without_labels():
+    at = upload(app_test(DEEP).run(), "x.npy",
+                npy_bytes(np.random.default_rng(0).standard_normal((100, 6))))
+    assert not at.exception
+    assert any("needs ground-truth classes" in i.value for i in at.info)
+
+
+def test_metric_learning_section_fills_the_talks_table():
+    at = app_test(MINING, data="real", real="digits", timeout=300).run()
+    at.slider(key="ml_epochs").set_value(3).run()
+    at, _ = train(at, "Fine-tune", "ml_job")
+    assert_clean(at)
+    table = at.dataframe[-1].value
+    assert list(table["method"]) == ["initial descriptors", "triplets from the labels",
+                                     "triplets mined on the manifold"]
+    assert {"ml_before", "ml_after", "ml_loss"} <= set(figures(at))
+
+
+def test_metric_learning_is_not_offered_on_2d_toys():
+    at = app_test(MINING).run()
+    assert_clean(at)
+    assert any("Fine-tuning needs descriptors" in i.value for i in at.info)
