@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlviz._validation import check_alpha, check_square_sparse
-from mlviz.diffusion import Iterations, conjugate_gradient
+from mlviz.diffusion import Iterations, block_conjugate_gradient, conjugate_gradient
 from mlviz.graph import edge_weights, graph_from_neighbors, knn_search, normalize
 
 UNLABELLED = -1
@@ -76,10 +76,15 @@ def propagate(
     tol: float = 1e-6,
     max_iter: int = 1000,
     dtype=None,
+    solver: Literal["block", "columns"] = "block",
 ) -> Propagation:
     """``Z = (I - alpha W)^-1 Y`` by CG over all class columns at once.
 
     CG solves ``L_alpha f = Y`` for ``f = (1 - alpha)(I - alpha W)^-1 Y``; ``Z = f / (1 - alpha)``.
+    ``solver="block"`` (default) is :func:`mlviz.diffusion.block_conjugate_gradient`, one
+    Krylov space for all classes (about half the iterations); ``"columns"`` is one CG per
+    class column (:func:`mlviz.diffusion.conjugate_gradient`). Both stop when every column's
+    relative residual is at most ``tol``.
     """
     alpha = check_alpha(alpha)
     W = check_square_sparse(W_norm, "W_norm")
@@ -88,7 +93,10 @@ def propagate(
         raise ValueError(
             f"Y must have shape (n, c) with n={W.shape[0]} rows, got shape {Y.shape}."
         )
-    its = conjugate_gradient(W, Y, alpha, tol=tol, max_iter=max_iter, dtype=dtype)
+    solvers = {"block": block_conjugate_gradient, "columns": conjugate_gradient}
+    if solver not in solvers:
+        raise ValueError(f"solver must be 'block' or 'columns', got {solver!r}.")
+    its = solvers[solver](W, Y, alpha, tol=tol, max_iter=max_iter, dtype=dtype)
     return Propagation(scores=its.solution / (1.0 - alpha), iterations=its)
 
 

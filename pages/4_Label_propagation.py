@@ -91,7 +91,7 @@ truth = d.labels
 st.title("Label propagation")
 st.markdown(
     "A few points are **labelled** (▲); the labels spread along the graph to the others: "
-    "$Y_{ij}=1$ if point $i$ is labelled $j$, $Z=(I-\\alpha\\mathcal W)^{-1}Y$ by conjugate gradient, "
+    "$Y_{ij}=1$ if point $i$ is labelled $j$, $Z=(I-\\alpha\\mathcal W)^{-1}Y$ by block conjugate gradient (all class columns in one Krylov space), "
     "$\\hat y_i=\\arg\\max_j z_{ij}$ (Zhou et al. 2003). The **certainty** "
     "$\\omega_i = 1 - H(\\hat{\\mathbf z}_i)/\\log c$ (Iscen et al. 2019) is drawn as opacity: "
     "faint points are those the labels barely reach, or where classes compete."
@@ -172,7 +172,7 @@ with right, ui.guard("the scores"):
         ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
         cols[1].metric("scikit-learn LabelSpreading", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                        delta_color="off")
-    cols[0].metric("CG iterations", f"{result.n_iter}")
+    cols[0].metric("Block-CG iterations", f"{result.n_iter}")
     cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
 
 with ui.guard("the certainty plots"):

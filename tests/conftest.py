@@ -87,3 +87,12 @@ def upload(at, name: str, data: bytes):
     at.sidebar.radio(key="data").set_value("file").run()
     at.sidebar.get("file_uploader")[0].set_value((name, data, "application/octet-stream"))
     return at.run()
+
+
+def labels_per_class(y, per_class, seed):
+    """``y`` with ``per_class`` random labels per class kept and the rest ``-1``."""
+    rng = np.random.default_rng(seed)
+    out = np.full_like(y, -1)
+    for c in np.unique(y):
+        out[rng.choice(np.flatnonzero(y == c), per_class, replace=False)] = c
+    return out

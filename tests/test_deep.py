@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from conftest import labels_per_class
 
 from mlviz.datasets import load_real
 from mlviz.deep import (
@@ -37,14 +38,6 @@ from mlviz.deep import (
 @pytest.fixture(scope="module")
 def digits_data():
     return load_real("digits")
-
-
-def labels_per_class(y, per_class, seed):
-    rng = np.random.default_rng(seed)
-    out = np.full_like(y, -1)
-    for c in np.unique(y):
-        out[rng.choice(np.flatnonzero(y == c), per_class, replace=False)] = c
-    return out
 
 
 LP_CONFIG = DeepLPConfig(epochs=10, warmup_epochs=4, seed=0, num_threads=1)

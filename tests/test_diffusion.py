@@ -4,6 +4,7 @@ from conftest import random_graph
 
 from mlviz import query_vector
 from mlviz.diffusion import (
+    block_conjugate_gradient,
     conjugate_gradient,
     exact_solution,
     iterations_to_reach,
@@ -162,3 +163,96 @@ def test_error_tolerance_stops_at_the_first_iterate_below_it(digits_graph):
         its = solver(digits_graph, y, 0.99, max_iter=5000, tol=None, reference=f, error_tol=1e-4)
         assert its.errors[-1] <= 1e-4 < its.errors[-2]
         assert its.converged
+
+
+def true_residuals(Wn, F, Y, alpha):
+    Wn = Wn.astype(np.float64)
+    F = np.asarray(F, np.float64).reshape(Y.shape[0], -1)
+    B = (1 - alpha) * np.asarray(Y, np.float64).reshape(Y.shape[0], -1)
+    return np.linalg.norm(B - (F - alpha * (Wn @ F)), axis=0) / np.linalg.norm(B, axis=0)
+
+
+def class_columns(labels, n_labelled, seed=0):
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(labels.size, n_labelled, replace=False)
+    Y = np.zeros((labels.size, labels.max() + 1))
+    Y[idx, labels[idx]] = 1
+    return Y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("alpha", [0.5, 0.9, 0.99])
+def test_block_cg_reaches_the_dense_solution(seed, alpha):
+    Wn = normalize(random_graph(200, 0.05, seed=seed, isolated=3))
+    Y = np.stack([query_vector(q, 200) for q in ([5, 17], [100], [3, 150, 199], [60])], 1)
+    F = dense_solution(Wn, Y, alpha)
+    block = block_conjugate_gradient(Wn, Y, alpha, tol=1e-10)
+    assert block.converged and block.residuals.shape == (block.n_iter + 1, 4)
+    assert rel(block.solution, F) < 1e-8
+    assert np.all(true_residuals(Wn, block.solution, Y, alpha) < 1e-9)
+
+
+def test_block_cg_on_digits_classes_needs_fewer_iterations_than_one_cg_per_class(
+    digits, digits_graph
+):
+    _, labels = digits
+    Y = class_columns(labels, 100)
+    F = exact_solution(digits_graph, Y, 0.99)
+    block = block_conjugate_gradient(digits_graph, Y, 0.99, tol=1e-6)
+    columns = conjugate_gradient(digits_graph, Y, 0.99, tol=1e-6)
+    assert block.converged and columns.converged
+    assert rel(block.solution, F) < 1e-6
+    assert np.all(true_residuals(digits_graph, block.solution, Y, 0.99) < 1.01e-6)
+    np.testing.assert_allclose(block.residuals[-1], true_residuals(digits_graph, block.solution, Y, 0.99), rtol=1e-3)
+    assert block.n_iter < 0.7 * columns.n_iter
+
+
+def test_block_cg_in_float32(digits, digits_graph):
+    _, labels = digits
+    Y = class_columns(labels, 50, seed=3)
+    block = block_conjugate_gradient(digits_graph.astype(np.float32), Y, 0.99, tol=1e-6)
+    assert block.solution.dtype == np.float32 and block.converged
+    exact = exact_solution(digits_graph, Y, 0.99)
+    assert rel(block.solution, exact) < 1e-5
+    # Rounding the exact solution to float32 alone leaves a residual of ~1.3e-6 here.
+    floor = true_residuals(digits_graph, exact.astype(np.float32), Y, 0.99).max()
+    assert np.all(true_residuals(digits_graph, block.solution, Y, 0.99) < 5 * floor)
+
+
+def test_block_cg_with_empty_and_dependent_columns(digits, digits_graph):
+    _, labels = digits
+    Y = class_columns(labels, 60, seed=1)
+    Y[:, 4] = 0  # a class nobody labelled
+    Y = np.column_stack([Y, Y[:, 0] + 2 * Y[:, 1]])  # a column in the span of two others
+    block = block_conjugate_gradient(digits_graph, Y, 0.9, tol=1e-10)
+    assert block.converged
+    np.testing.assert_array_equal(block.solution[:, 4], 0)
+    assert rel(block.solution, exact_solution(digits_graph, Y, 0.9)) < 1e-8
+
+
+def test_block_cg_single_column_is_cg(digits_graph):
+    y = query_vector([0, 10, 500], digits_graph.shape[0])
+    block = block_conjugate_gradient(digits_graph, y, 0.99, tol=1e-9, record=True)
+    cg = conjugate_gradient(digits_graph, y, 0.99, tol=1e-9, record=True)
+    assert block.solution.shape == y.shape and block.iterates.shape[1:] == y.shape
+    assert abs(block.n_iter - cg.n_iter) <= 1
+    m = min(block.n_iter, cg.n_iter, 30)
+    np.testing.assert_allclose(block.iterates[:m], cg.iterates[:m], rtol=1e-6, atol=1e-12)
+
+
+def test_block_cg_stops_at_once_on_zero_input_or_the_solution(digits, digits_graph):
+    _, labels = digits
+    Y = class_columns(labels, 30)
+    F = exact_solution(digits_graph, Y, 0.9)
+    assert block_conjugate_gradient(digits_graph, np.zeros_like(Y), 0.9).n_iter == 0
+    assert block_conjugate_gradient(digits_graph, Y, 0.9, f0=F, tol=1e-8).n_iter == 0
+
+
+def test_block_cg_refuses_bad_arguments(digits_graph):
+    Y = np.zeros((digits_graph.shape[0], 2))
+    with pytest.raises(ValueError, match="alpha"):
+        block_conjugate_gradient(digits_graph, Y, alpha=1.0)
+    with pytest.raises(ValueError, match="y"):
+        block_conjugate_gradient(digits_graph, Y[:-1], 0.9)
+    with pytest.raises(ValueError, match="dtype"):
+        block_conjugate_gradient(digits_graph, Y, 0.9, dtype=np.float16)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from conftest import random_graph
+from conftest import labels_per_class, random_graph
 from sklearn.semi_supervised import LabelSpreading as SklearnLabelSpreading
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -17,14 +17,6 @@ from mlviz.propagation import (
 )
 
 
-def labels_per_class(y, per_class, seed):
-    rng = np.random.default_rng(seed)
-    out = np.full_like(y, -1)
-    for c in np.unique(y):
-        out[rng.choice(np.flatnonzero(y == c), per_class, replace=False)] = c
-    return out
-
-
 def test_label_matrix():
     Y = label_matrix(np.array([0, -1, 2, 1, -1]))
     np.testing.assert_array_equal(
@@ -37,9 +29,12 @@ def test_propagation_equals_the_dense_inverse():
     labels = np.full(120, -1)
     labels[[10, 20, 30, 40, 50]] = [0, 1, 2, 0, 1]
     Y = label_matrix(labels)
-    Z = propagate(Wn, Y, 0.99, tol=1e-12).scores
     dense = np.linalg.solve(np.eye(120) - 0.99 * Wn.toarray(), Y)
-    np.testing.assert_allclose(Z, dense, rtol=1e-7, atol=1e-10)
+    for solver in ("block", "columns"):
+        Z = propagate(Wn, Y, 0.99, tol=1e-12, solver=solver).scores
+        np.testing.assert_allclose(Z, dense, rtol=1e-7, atol=1e-10)
+    with pytest.raises(ValueError, match="solver"):
+        propagate(Wn, Y, 0.99, solver="lu")
 
 
 def test_certainty_is_one_minus_normalized_entropy():
