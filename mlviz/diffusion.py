@@ -21,6 +21,7 @@ label propagation are.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -378,19 +379,40 @@ def block_conjugate_gradient(
     return _finish(X, history, residuals, n_iter, converged, squeeze, record, errors)
 
 
-def exact_solution(W_norm, y, alpha: float = 0.99) -> np.ndarray:
-    """``f = (1 - alpha)(I - alpha W)^-1 y`` by a sparse direct solve (float64).
+def diffusion_solver(W_norm, alpha: float = 0.99) -> Callable[[np.ndarray], np.ndarray]:
+    """Factor ``I - alpha W`` once; return ``y -> (1 - alpha)(I - alpha W)^-1 y`` (float64).
 
-    Used as the reference the iterations are checked against. For very large or dense
-    graphs, where LU fill-in is prohibitive, use :func:`conjugate_gradient` with a tight
-    tolerance instead.
+    A sparse LU factorization (SuperLU) with a minimum-degree ordering of ``A + A^T`` and
+    symmetric pivoting, which suit the symmetric, diagonally dominant ``I - alpha W``. On kNN
+    graphs of low-dimensional data the fill-in is a few dozen entries per row, so one
+    factorization answers hundreds of right-hand sides faster than CG answers one each; on
+    high-dimensional data the fill grows (measured here: ~700 entries per row at n = 20,000,
+    d = 64, k = 10), still cheaper than CG over hundreds of columns, but for a handful of
+    columns on a large graph prefer :func:`conjugate_gradient` or
+    :func:`block_conjugate_gradient`.
     """
     W = check_square_sparse(W_norm, "W_norm").astype(np.float64)
     alpha = check_alpha(alpha)
-    y = check_signal(y, W.shape[0]).astype(np.float64)
-    A = (sp.identity(W.shape[0], format="csc") - alpha * W.tocsc()).tocsc()
-    lu = spla.splu(A)
-    return lu.solve((1.0 - alpha) * y)
+    n = W.shape[0]
+    A = (sp.identity(n, format="csc") - alpha * W.tocsc()).tocsc()
+    lu = spla.splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                   options={"SymmetricMode": True})
+
+    def solve(y) -> np.ndarray:
+        y = check_signal(y, n).astype(np.float64)
+        return lu.solve((1.0 - alpha) * y)
+
+    return solve
+
+
+def exact_solution(W_norm, y, alpha: float = 0.99) -> np.ndarray:
+    """``f = (1 - alpha)(I - alpha W)^-1 y`` by a sparse direct solve (float64).
+
+    Used as the reference the iterations are checked against (:func:`diffusion_solver`).
+    For very large graphs of high-dimensional data, where LU fill-in is prohibitive, use
+    :func:`conjugate_gradient` with a tight tolerance instead.
+    """
+    return diffusion_solver(W_norm, alpha)(y)
 
 
 def relative_errors(iterates: np.ndarray, reference: np.ndarray) -> np.ndarray:

@@ -23,7 +23,10 @@ from mlviz._validation import (
     check_random_state,
     check_square_sparse,
 )
-from mlviz.diffusion import conjugate_gradient
+from mlviz.diffusion import conjugate_gradient, diffusion_solver
+
+FEW_ANCHORS = 16
+"""Up to this many anchors, diffusion scores come from CG; above, from one LU factorization."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,30 @@ def euclidean_neighbors(X, anchors, k: int) -> np.ndarray:
     return _top_k(-d, k)
 
 
-def manifold_scores(W_norm, anchors, alpha: float = 0.99, tol: float = 1e-8) -> np.ndarray:
-    """Diffusion scores of every point for each anchor, one column per anchor (batched CG)."""
+def manifold_scores(W_norm, anchors, alpha: float = 0.99) -> np.ndarray:
+    """Diffusion scores of every point for each anchor, one column per anchor.
+
+    ``F = (1 - alpha)(I - alpha W)^-1 Y`` with ``Y`` the anchors' indicator columns: by CG
+    (relative residual 1e-10, float64) for up to ``FEW_ANCHORS`` anchors, else by one sparse
+    LU factorization shared by all columns (:func:`mlviz.diffusion.diffusion_solver`), far
+    cheaper than one CG per anchor when there are hundreds.
+    """
     W = check_square_sparse(W_norm, "W_norm")
     idx = _anchors(anchors, W.shape[0])
-    Y = np.zeros((W.shape[0], idx.size))
+    return _scores(_solver(W, check_alpha(alpha), idx.size), W.shape[0], idx)
+
+
+def _solver(W, alpha: float, n_columns: int):
+    if n_columns > FEW_ANCHORS:
+        return diffusion_solver(W, alpha)
+    return lambda Y: conjugate_gradient(W, Y, alpha, tol=1e-10, max_iter=10_000,
+                                        dtype=np.float64).solution
+
+
+def _scores(solve, n: int, idx: np.ndarray) -> np.ndarray:
+    Y = np.zeros((n, idx.size))
     Y[idx, np.arange(idx.size)] = 1.0
-    return conjugate_gradient(W, Y, check_alpha(alpha), tol=tol, dtype=np.float64).solution
+    return solve(Y)
 
 
 def manifold_neighbors(W_norm, anchors, k: int, alpha: float = 0.99) -> np.ndarray:
@@ -83,7 +103,11 @@ def manifold_neighbors(W_norm, anchors, k: int, alpha: float = 0.99) -> np.ndarr
     W = check_square_sparse(W_norm, "W_norm")
     idx = _anchors(anchors, W.shape[0])
     k = check_k(k, W.shape[0])
-    F = manifold_scores(W, idx, alpha).T.copy()
+    return _manifold_top(_solver(W, check_alpha(alpha), idx.size), W.shape[0], idx, k)
+
+
+def _manifold_top(solve, n: int, idx: np.ndarray, k: int) -> np.ndarray:
+    F = _scores(solve, n, idx).T.copy()
     F[np.arange(idx.size), idx] = -np.inf
     top = _top_k(F, k)
     reached = np.take_along_axis(F, top, axis=1) > 0
@@ -91,11 +115,19 @@ def manifold_neighbors(W_norm, anchors, k: int, alpha: float = 0.99) -> np.ndarr
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k largest entries of each row, largest first, ties by index."""
+    """Column indices of the k largest entries of each row, largest first, ties by index.
+
+    Ties are broken by index even across the k-th place (digits' integer pixels tie
+    often), so the top k is always a prefix of the top k' > k.
+    """
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     vals = np.take_along_axis(scores, part, axis=1)
     order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    kth = vals.min(axis=1)
+    for row in np.flatnonzero(np.sum(scores >= kth[:, None], axis=1) > k):
+        top[row] = np.lexsort((np.arange(scores.shape[1]), -scores[row]))[:k]
+    return top
 
 
 def hard_examples(euclidean: np.ndarray, manifold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +146,74 @@ def mine(X, W_norm, anchor: int, k_euclidean: int, k_manifold: int, alpha: float
     return Mined(int(anchor), E, M[M >= 0], pos, neg)
 
 
+@dataclass(frozen=True)
+class NeighborRankings:
+    """The Euclidean and manifold rankings of many anchors, from which every ``(|E|, |M|)``
+    is a slice.
+
+    Both rankings are sorted (nearest first, ties by index), so ``E`` and ``M`` of any size
+    up to the computed one are prefixes of the rows: a page can move its |E| and |M|
+    sliders without solving again.
+
+    Attributes
+    ----------
+    anchors : ndarray of shape (n_anchors,)
+    euclidean : ndarray of shape (n_anchors, k_euclidean_max)
+    manifold : ndarray of shape (n_anchors, k_manifold_max)
+        Padded with -1 where the diffusion reaches fewer points.
+    """
+
+    anchors: np.ndarray
+    euclidean: np.ndarray
+    manifold: np.ndarray
+
+    def tuples(self, k_euclidean: int, k_manifold: int) -> list[Mined]:
+        """``(anchor, E, M, S+, S-)`` of every anchor for ``|E| = k_euclidean``,
+        ``|M| = k_manifold``."""
+        k_max_e, k_max_m = self.euclidean.shape[1], self.manifold.shape[1]
+        if not 1 <= k_euclidean <= k_max_e:
+            raise ValueError(f"k_euclidean must be in [1, {k_max_e}], got {k_euclidean}.")
+        if not 1 <= k_manifold <= k_max_m:
+            raise ValueError(f"k_manifold must be in [1, {k_max_m}], got {k_manifold}.")
+        out: list[Mined] = []
+        for a, e, m in zip(self.anchors, self.euclidean[:, :k_euclidean],
+                           self.manifold[:, :k_manifold]):
+            pos, neg = hard_examples(e, m)
+            out.append(Mined(int(a), e, m[m >= 0], pos, neg))
+        return out
+
+
+def neighbor_rankings(
+    X,
+    W_norm,
+    n_anchors: int,
+    k_euclidean: int,
+    k_manifold: int,
+    alpha: float = 0.99,
+    seed: int | None = 0,
+    batch: int = 256,
+) -> NeighborRankings:
+    """Top ``k_euclidean`` Euclidean and top ``k_manifold`` manifold neighbours of
+    ``n_anchors`` random anchors (seeded); one LU factorization serves every anchor."""
+    X = check_features(X)
+    W = check_square_sparse(W_norm, "W_norm")
+    n = X.shape[0]
+    if W.shape[0] != n:
+        raise ValueError(f"W_norm has {W.shape[0]} nodes but X has {n} rows.")
+    if not 1 <= n_anchors <= n:
+        raise ValueError(f"n_anchors must be in [1, {n}], got {n_anchors}.")
+    k_manifold = check_k(k_manifold, n)
+    rng = check_random_state(seed)
+    anchors = np.sort(rng.choice(n, size=n_anchors, replace=False))
+    solve = _solver(W, check_alpha(alpha), anchors.size)
+    E, M = [], []
+    for start in range(0, anchors.size, batch):
+        chunk = anchors[start : start + batch]
+        E.append(euclidean_neighbors(X, chunk, k_euclidean))
+        M.append(_manifold_top(solve, n, chunk, k_manifold))
+    return NeighborRankings(anchors, np.vstack(E), np.vstack(M))
+
+
 def sample_tuples(
     X,
     W_norm,
@@ -130,21 +230,9 @@ def sample_tuples(
     the manifold, negatives hard negatives. Anchors whose ``S+`` or ``S-`` is empty are kept;
     the caller decides what to skip.
     """
-    X = check_features(X)
-    n = X.shape[0]
-    if not 1 <= n_anchors <= n:
-        raise ValueError(f"n_anchors must be in [1, {n}], got {n_anchors}.")
-    rng = check_random_state(seed)
-    anchors = np.sort(rng.choice(n, size=n_anchors, replace=False))
-    out: list[Mined] = []
-    for start in range(0, anchors.size, batch):
-        chunk = anchors[start : start + batch]
-        E = euclidean_neighbors(X, chunk, k_euclidean)
-        M = manifold_neighbors(W_norm, chunk, k_manifold, alpha)
-        for a, e, m in zip(chunk, E, M):
-            pos, neg = hard_examples(e, m)
-            out.append(Mined(int(a), e, m[m >= 0], pos, neg))
-    return out
+    rankings = neighbor_rankings(X, W_norm, n_anchors, k_euclidean, k_manifold, alpha, seed,
+                                 batch)
+    return rankings.tuples(rankings.euclidean.shape[1], rankings.manifold.shape[1])
 
 
 @dataclass(frozen=True)
@@ -189,9 +277,8 @@ def mining_statistics(tuples: list[Mined], labels, seed: int | None = 0) -> Mini
         count("neg", t.negatives, t.anchor)
         count("others", t.euclidean[np.isin(t.euclidean, t.manifold)], t.anchor)
         if t.positives.size:
-            outside = np.setdiff1d(np.arange(n), np.append(t.euclidean, t.anchor))
-            count("rand", rng.choice(outside, min(t.positives.size, outside.size), replace=False),
-                  t.anchor)
+            count("rand", _uniform_outside(rng, n, np.append(t.euclidean, t.anchor),
+                                           t.positives.size), t.anchor)
 
     def frac(name):
         good, total = hits[name]
@@ -202,6 +289,16 @@ def mining_statistics(tuples: list[Mined], labels, seed: int | None = 0) -> Mini
         float(np.mean([t.positives.size for t in tuples])) if tuples else 0.0,
         float(np.mean([t.negatives.size for t in tuples])) if tuples else 0.0,
     )
+
+
+def _uniform_outside(rng, n: int, excluded: np.ndarray, size: int) -> np.ndarray:
+    """``size`` distinct points drawn uniformly from ``{0..n-1} \\ excluded``, without building
+    the complement: draw ranks in it, then shift each rank past the excluded indices below."""
+    excluded = np.unique(excluded)
+    picked = rng.choice(n - excluded.size, min(size, n - excluded.size), replace=False)
+    for e in excluded:
+        picked[picked >= e] += 1
+    return picked
 
 
 def most_telling_anchor(tuples: list[Mined]) -> int:

@@ -6,10 +6,11 @@ import streamlit as st
 
 from mlviz import ui
 from mlviz.figures import mining_figure
-from mlviz.mining import mine, mining_statistics, most_telling_anchor, sample_tuples
+from mlviz.mining import mine, mining_statistics, most_telling_anchor, neighbor_rankings
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 MAX_ANCHORS = 1000
+K_E_MAX, K_M_MAX = 50, 100  # the sliders' ranges: one ranking serves every setting
 
 
 @st.cache_data(max_entries=32, show_spinner="Mining…")
@@ -17,9 +18,16 @@ def mined_for(data_key, params, anchor: int, k_e: int, k_m: int, alpha: float, _
     return mine(_X, _W_norm, anchor, k_e, k_m, alpha)
 
 
-@st.cache_data(max_entries=8, show_spinner="Mining every anchor…")
+@st.cache_data(max_entries=4, show_spinner="Ranking the neighbours of every anchor…")
+def rankings_for(data_key, params, alpha: float, _X, _W_norm):
+    n = _X.shape[0]
+    return neighbor_rankings(_X, _W_norm, min(MAX_ANCHORS, n), min(K_E_MAX, n - 1),
+                             min(K_M_MAX, n - 1), alpha, seed=0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def all_tuples(data_key, params, k_e: int, k_m: int, alpha: float, _X, _W_norm):
-    return sample_tuples(_X, _W_norm, min(MAX_ANCHORS, _X.shape[0]), k_e, k_m, alpha, seed=0)
+    return rankings_for(data_key, params, alpha, _X, _W_norm).tuples(k_e, k_m)
 
 
 ui.setup_page("Mining on manifolds", "⛏️")
@@ -42,11 +50,11 @@ anchor_ids = ui.new_selection("mine_scatter")[:1] or anchor_ids
 left, right = st.columns([3, 1], gap="large")
 with right:
     st.subheader("Sets")
-    k_e = st.slider("|E|: Euclidean neighbours", 1, 50, 10, key="kE", bind="query-params")
-    k_m = st.slider("|M|: manifold neighbours", 1, 100, 30, key="kM", bind="query-params")
+    k_e = st.slider("|E|: Euclidean neighbours", 1, K_E_MAX, 10, key="kE", bind="query-params")
+    k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, 30, key="kM", bind="query-params")
     alpha = st.select_slider("α of the diffusion", ALPHAS, value=0.99, key="alpha",
                              bind="query-params")
-    k_m = int(min(k_m, n - 1))
+    k_e, k_m = int(min(k_e, n - 1)), int(min(k_m, n - 1))
     tuples = all_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), d.X, ws.graph.W_norm)
     telling = most_telling_anchor(tuples)
     anchor = anchor_ids[0] if anchor_ids else telling

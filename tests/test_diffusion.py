@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import random_graph
 
 from mlviz import query_vector
@@ -256,3 +257,21 @@ def test_block_cg_refuses_bad_arguments(digits_graph):
         block_conjugate_gradient(digits_graph, Y[:-1], 0.9)
     with pytest.raises(ValueError, match="dtype"):
         block_conjugate_gradient(digits_graph, Y, 0.9, dtype=np.float16)
+
+
+def test_diffusion_solver_equals_the_dense_inverse_with_isolated_nodes():
+    from mlviz.diffusion import diffusion_solver
+
+    rng = np.random.default_rng(4)
+    W = sp.random(60, 60, density=0.08, random_state=4).toarray()
+    W = W + W.T
+    W[:5] = 0
+    W[:, :5] = 0
+    Wn = normalize(sp.csr_matrix(W))
+    Y = rng.standard_normal((60, 7))
+    solve = diffusion_solver(Wn, 0.9)
+    exact = 0.1 * np.linalg.solve(np.eye(60) - 0.9 * Wn.toarray(), Y)
+    np.testing.assert_allclose(solve(Y), exact, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(solve(Y[:, 0]), exact[:, 0], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="alpha"):
+        diffusion_solver(Wn, 1.0)

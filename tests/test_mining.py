@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlviz.graph import knn_graph, normalize
 from mlviz.mining import (
@@ -114,3 +116,61 @@ def test_most_telling_anchor_has_both_kinds_and_a_full_manifold_set():
     telling = Mined(8, e, np.array([1, 9, 10]), np.array([9, 10]), np.array([2, 3]))
     plain = Mined(9, e, np.array([1, 2, 3]), np.array([], dtype=int), np.array([], dtype=int))
     assert most_telling_anchor([isolated, plain, telling]) == 8
+
+
+def test_rankings_serve_every_set_size_as_a_prefix(digits):
+    from mlviz.mining import neighbor_rankings
+
+    X, _ = digits
+    Wn = normalize(knn_graph(X, 10, dtype=np.float64))
+    rankings = neighbor_rankings(X, Wn, 40, 20, 40, seed=5)
+    for k_e, k_m in [(1, 1), (5, 30), (20, 40), (10, 3)]:
+        sliced = rankings.tuples(k_e, k_m)
+        direct = sample_tuples(X, Wn, 40, k_e, k_m, seed=5)
+        for s, d in zip(sliced, direct, strict=True):
+            assert s.anchor == d.anchor
+            for field in ("euclidean", "manifold", "positives", "negatives"):
+                np.testing.assert_array_equal(getattr(s, field), getattr(d, field))
+    with pytest.raises(ValueError, match="k_euclidean"):
+        rankings.tuples(21, 5)
+    with pytest.raises(ValueError, match="k_manifold"):
+        rankings.tuples(5, 0)
+
+
+@pytest.mark.parametrize("n_anchors", [3, 40])  # CG below FEW_ANCHORS, one LU above
+def test_manifold_scores_equal_the_dense_inverse(n_anchors):
+    from mlviz.mining import FEW_ANCHORS, manifold_scores
+
+    assert (n_anchors > FEW_ANCHORS) == (n_anchors == 40)
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((150, 4))
+    Wn = normalize(knn_graph(X, 6, dtype=np.float64))
+    anchors = rng.choice(150, n_anchors, replace=False)
+    F = manifold_scores(Wn, anchors, alpha=0.95)
+    exact = 0.05 * np.linalg.inv(np.eye(150) - 0.95 * Wn.toarray())[:, anchors]
+    np.testing.assert_allclose(F, exact, rtol=0, atol=1e-9 * np.abs(exact).max())
+
+
+@given(n=st.integers(2, 300), data=st.data())
+def test_uniform_outside_draws_distinct_points_outside_the_excluded(n, data):
+    from mlviz.mining import _uniform_outside
+
+    excluded = np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=min(n - 1, 40))))
+    size = data.draw(st.integers(1, 60))
+    picked = _uniform_outside(np.random.default_rng(0), n, excluded, size)
+    assert picked.size == min(size, n - np.unique(excluded).size)
+    assert np.unique(picked).size == picked.size
+    assert not np.isin(picked, excluded).any()
+    assert picked.min(initial=0) >= 0 and picked.max(initial=0) < n
+
+
+def test_uniform_outside_is_uniform():
+    from mlviz.mining import _uniform_outside
+
+    rng = np.random.default_rng(0)
+    counts = np.zeros(10)
+    for _ in range(4000):
+        counts[_uniform_outside(rng, 10, np.array([0, 4, 5]), 2)] += 1
+    assert counts[[0, 4, 5]].sum() == 0
+    expected = 4000 * 2 / 7
+    assert np.all(np.abs(counts[[1, 2, 3, 6, 7, 8, 9]] - expected) < 0.06 * expected)
