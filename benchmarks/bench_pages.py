@@ -2,7 +2,8 @@
 
 For each page and n in {2,000, 20,000}: open the page through streamlit's AppTest, run it
 once (filling the caches), then move one slider that does not change the graph, back and
-forth, and time each rerun. Reports the median of the timed reruns.
+forth, and time each rerun. Reports the first move (to a value not seen yet: what a student
+waits for) and the median of the later moves (values seen before: what caching buys).
 
     python benchmarks/bench_pages.py            # n = 2,000 and 20,000
     python benchmarks/bench_pages.py --quick    # n = 2,000 only
@@ -30,6 +31,7 @@ MOVES = [
     ("pages/2_Ranking_as_smoothing.py", "slider", "overlap_k", (25, 20)),
     ("pages/3_Mining_on_manifolds.py", "slider", "kE", (12, 10)),
     ("pages/4_Label_propagation.py", "radio", "cert_as", ("size", "opacity")),
+    ("pages/5_Deep_label_propagation.py", "slider", "dlp_per_class", (6, 5)),
 ]
 TARGET_S = 0.3
 
@@ -54,23 +56,26 @@ def time_page(page: str, kind: str, key: str, values, n: int, repeats: int) -> d
         times.append(time.perf_counter() - start)
         if at.exception:
             raise RuntimeError(f"{page} failed after moving {key}: {at.exception[0].value}")
-    return {"page": page, "n": n, "moved": key, "first_run_s": first,
-            "rerun_median_s": statistics.median(times), "rerun_all_s": times}
+    return {"page": page, "n": n, "moved": key, "first_run_s": first, "first_move_s": times[0],
+            "rerun_median_s": statistics.median(times[1:]), "rerun_all_s": times}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n = 2,000 only")
-    parser.add_argument("--repeats", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=7, help="slider moves per page (>= 2)")
     args = parser.parse_args()
+    if args.repeats < 2:
+        parser.error("--repeats must be at least 2")
     sizes = [2000] if args.quick else [2000, 20000]
     rows = [time_page(*move, n=n, repeats=args.repeats) for n in sizes for move in MOVES]
-    print(f"| page | n | slider moved | first run (s) | rerun, median (s) | under {TARGET_S} s |")
-    print("|---|---:|---|---:|---:|---|")
+    print(f"| page | n | slider moved | first run (s) | first move (s) | later moves, median (s) "
+          f"| under {TARGET_S} s |")
+    print("|---|---:|---|---:|---:|---:|---|")
     for r in rows:
-        ok = "yes" if r["rerun_median_s"] < TARGET_S else "no"
+        ok = "yes" if max(r["first_move_s"], r["rerun_median_s"]) < TARGET_S else "no"
         print(f"| {r['page']} | {r['n']:,} | {r['moved']} | {r['first_run_s']:.2f} | "
-              f"{r['rerun_median_s']:.3f} | {ok if r['n'] == 2000 else '(target at 2,000)'} |")
+              f"{r['first_move_s']:.3f} | {r['rerun_median_s']:.3f} | {ok if r['n'] == 2000 else '(target at 2,000)'} |")
     out = ROOT / "benchmarks" / "results" / ("pages_quick.json" if args.quick else "pages.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine_info(), "rows": rows}, indent=2))
