@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 import streamlit as st
 
+from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
 from mlviz import datasets as ds
 from mlviz.embedding import layout_2d
 from mlviz.figures import PLOTLY_CONFIG
