@@ -126,12 +126,17 @@ def pick_device(prefer: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def describe_device(device: torch.device | str) -> str:
-    """A human description, e.g. ``"CUDA (NVIDIA H100 80GB HBM3)"`` or ``"CPU (2 threads)"``."""
+def describe_device(device: torch.device | str, num_threads: int | None = None) -> str:
+    """A human description, e.g. ``"CUDA (NVIDIA H100 80GB HBM3)"`` or ``"CPU (2 threads)"``.
+
+    ``num_threads``: the CPU threads training will use (as passed to the training config);
+    None means torch's current setting.
+    """
     device = torch.device(device)
     if device.type == "cuda":
         return f"CUDA ({torch.cuda.get_device_name(device)})"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = num_threads or torch.get_num_threads()
+    return f"CPU ({threads} thread{'s' if threads > 1 else ''})"
 
 
 # ---------------------------------------------------------------------------- networks

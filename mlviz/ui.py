@@ -470,6 +470,11 @@ class BackgroundJob:
         return self
 
     @property
+    def names(self) -> list[str]:
+        """The steps' names, in the order they run."""
+        return [name for name, _ in self.steps]
+
+    @property
     def running(self) -> bool:
         return self._thread.is_alive()
 

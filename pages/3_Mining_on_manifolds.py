@@ -127,6 +127,7 @@ if d.dim <= 3:
             "file) in the sidebar. On 2-D and 3-D toy data there is nothing to learn.")
     st.stop()
 
+from dataclasses import replace  # noqa: E402
 from functools import partial  # noqa: E402
 
 from mlviz.deep import (  # noqa: E402  (torch is imported only when this section is used)
@@ -138,39 +139,53 @@ from mlviz.deep import (  # noqa: E402  (torch is imported only when this sectio
 from mlviz.embedding import layout_2d  # noqa: E402
 from mlviz.figures import class_scatter, recall_table, sweep_figure  # noqa: E402
 
+NEGATIVES = {
+    "euclidean": "Euclidean non-neighbours X \\ E",
+    "manifold": "hard negatives S⁻ = E \\ M",
+}
 c = st.columns(4)
 ml_epochs = c[0].slider("Epochs", 1, 40, 15, key="ml_epochs")
 ml_anchors = c[1].slider("Anchors", 100, min(3000, n), min(1000, n), step=100, key="ml_anchors")
 ml_margin = c[2].select_slider("Margin m", [0.05, 0.1, 0.2, 0.5], value=0.1, key="ml_margin")
-c[3].caption(f"Mining uses this page's |E| = {k_e}, |M| = {k_m}, α = {alpha} and the sidebar's "
-             f"k = {ws.params.k}. Training on **{describe_device(pick_device())}**.")
+ml_negatives = c[3].radio(
+    "Negatives of the manifold run", list(NEGATIVES), format_func=NEGATIVES.get, key="ml_neg",
+    help="The talk's slides compare S⁺ with the Euclidean neighbours E and S⁻ with the "
+         "Euclidean non-neighbours X \\ E. Where S⁻ often shares the anchor's class (see "
+         "the table above), training on it pushes same-class points apart.")
+st.caption(f"Three runs, same network and seed: positives from the labels (supervised); "
+           f"positives E and negatives X \\ E (Euclidean, no labels); positives S⁺ and "
+           f"negatives {NEGATIVES[ml_negatives]} (manifold, no labels). Mining uses this page's "
+           f"|E| = {k_e}, |M| = {k_m}, α = {alpha} and the sidebar's k = {ws.params.k}. "
+           f"Training on **{describe_device(pick_device(), ui.TRAINING_THREADS)}**.")
 ml_config = MetricLearningConfig(epochs=int(ml_epochs), n_anchors=int(ml_anchors),
                                  margin=float(ml_margin), k=ws.params.k, gamma=ws.params.gamma,
                                  alpha=float(alpha), k_euclidean=int(k_e), k_manifold=int(k_m),
                                  num_threads=ui.TRAINING_THREADS)
+RUN_MANIFOLD = f"positives S⁺, negatives {'S⁻' if ml_negatives == 'manifold' else 'X ∖ E'}"
+RUN_EUCLIDEAN = "positives E, negatives X ∖ E"
 ml_job: ui.BackgroundJob | None = st.session_state.get("ml_job")
 if st.button("Fine-tune", icon=":material/play_arrow:", type="primary",
              disabled=ml_job is not None and ml_job.running):
-    steps = [("mined on the manifold", partial(train_metric_learning, d.X, ml_config, None,
-                                               y_true=d.labels))]
+    manifold = replace(ml_config, positives="manifold", negatives=ml_negatives)
+    euclidean = replace(ml_config, positives="euclidean", negatives="euclidean")
+    steps = [(RUN_MANIFOLD, partial(train_metric_learning, d.X, manifold, None, y_true=d.labels)),
+             (RUN_EUCLIDEAN, partial(train_metric_learning, d.X, euclidean, None,
+                                     y_true=d.labels))]
     if d.labels is not None:
         steps.append(("supervised", partial(train_metric_learning, d.X, ml_config, d.labels)))
     ml_job = ui.BackgroundJob(steps, total_epochs=len(steps) * int(ml_epochs)).start()
     st.session_state["ml_job"] = ml_job
 
 
-def ml_runs(job):
+def ml_runs(job) -> dict:
+    """Each run's result, finished or in progress, by name, in the order they were started."""
     pick = lambda name: job.results.get(name) or job.partial.get(name)  # noqa: E731
-    return pick("mined on the manifold"), pick("supervised")
+    return {name: pick(name) for name in job.names}
 
 
 def draw_losses(job) -> None:
-    unsup, sup = ml_runs(job)
-    series = {}
-    if unsup is not None and unsup.n_epochs:
-        series["mined (no labels)"] = np.asarray(unsup.losses)
-    if sup is not None and sup.n_epochs:
-        series["supervised"] = np.asarray(sup.losses)
+    series = {name: np.asarray(r.losses) for name, r in ml_runs(job).items()
+              if r is not None and r.n_epochs}
     if series:
         x = np.arange(1, max(len(v) for v in series.values()) + 1)
         padded = {k: np.pad(v, (0, x.size - v.size), constant_values=np.nan)
@@ -186,19 +201,21 @@ if ml_job is not None:
         st.stop()
     if ml_job.error:
         st.error(f"Fine-tuning failed: {ml_job.error}", icon="⚠️")
-    unsup, sup = ml_runs(ml_job)
+    runs = ml_runs(ml_job)
+    unsup, sup = runs.get(ml_job.names[0]), runs.get("supervised")
     if unsup is not None and unsup.embedding is not None:
         with ui.guard("the fine-tuning results"):
             if unsup.before is not None:
-                rows = recall_table({
-                    "initial descriptors": ("no", unsup.before),
-                    "triplets from the labels": ("yes", sup.after if sup is not None else None),
-                    "triplets mined on the manifold": ("no", unsup.after),
-                })
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                rows = {"initial descriptors": ("no", unsup.before)}
+                if sup is not None:
+                    rows["triplets from the labels"] = ("yes", sup.after)
+                for name in ml_job.names[1::-1]:
+                    if runs.get(name) is not None:
+                        rows[f"mined: {name}"] = ("no", runs[name].after)
+                st.dataframe(pd.DataFrame(recall_table(rows)), hide_index=True, width="stretch")
                 st.caption(f"Recall@k: share of points whose k nearest neighbours include one of "
-                           f"their class; NMI of k-means clusters. {unsup.n_anchors_used:,} anchors "
-                           "had both a hard positive and a hard negative.")
+                           f"their class; NMI of k-means clusters, in percent. In the manifold "
+                           f"run {unsup.n_anchors_used:,} anchors had the hard examples it needs.")
             left, right = st.columns(2, gap="large")
             with left:
                 ui.show_chart(class_scatter(layout_2d(d.X, "pca"), d.labels, d.class_names,
@@ -206,6 +223,6 @@ if ml_job is not None:
             with right:
                 ui.show_chart(class_scatter(layout_2d(unsup.embedding, "pca"), d.labels,
                                             d.class_names,
-                                            title="after fine-tuning on mined triplets (PCA)"),
+                                            title=f"after fine-tuning, {ml_job.names[0]} (PCA)"),
                               key="ml_after")
             draw_losses(ml_job)

@@ -47,7 +47,7 @@ device = pick_device()
 images = d.images is not None
 inputs = d.images if images else d.X
 network = "a small CNN on the 8×8 images" if images else "an MLP on the descriptors"
-st.caption(f"Training {network} on **{describe_device(device)}**.")
+st.caption(f"Training {network} on **{describe_device(device, ui.TRAINING_THREADS)}**.")
 
 c = st.columns(6)
 per_class = c[0].slider("Labels per class", 1, 50, 5, key="dlp_per_class")
@@ -77,8 +77,8 @@ if start:
 
 if job is None:
     st.info(f"{int((labels >= 0).sum())} labelled points ({per_class} per class), "
-            f"{int((labels < 0).sum()):,} unlabelled. Press train: on digits an epoch takes a "
-            "few seconds on a CPU.")
+            f"{int((labels < 0).sum()):,} unlabelled. Press train: on digits an epoch takes "
+            "about half a second on one CPU core.")
     ui.show_chart(label_scatter(ws.coords, np.full(n, UNLABELLED), np.zeros(n), labels,
                                 d.class_names, title="the labelled points training starts from"),
                   key="dlp_start")

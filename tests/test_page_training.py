@@ -79,8 +79,16 @@ def test_metric_learning_section_fills_the_talks_table():
     assert_clean(at)
     table = at.dataframe[-1].value
     assert list(table["method"]) == ["initial descriptors", "triplets from the labels",
-                                     "triplets mined on the manifold"]
+                                     "mined: positives E, negatives X ∖ E",
+                                     "mined: positives S⁺, negatives X ∖ E"]
     assert {"ml_before", "ml_after", "ml_loss"} <= set(figures(at))
+    assert len(figures(at)["ml_loss"]["data"]) == 3
+
+    at.radio(key="ml_neg").set_value("manifold").run()
+    at, job = train(at, "Fine-tune", "ml_job")
+    assert_clean(at)
+    assert job.names[0] == "positives S⁺, negatives S⁻"
+    assert at.dataframe[-1].value["method"].iloc[-1] == "mined: positives S⁺, negatives S⁻"
 
 
 def test_metric_learning_is_not_offered_on_2d_toys():
