@@ -22,6 +22,17 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     return alpha
 
 
+def check_tol(tol: float | None, name: str = "tol") -> float | None:
+    """Return ``tol`` as a float (or None: no stopping rule) after checking it is ``>= 0``."""
+    if tol is None:
+        return None
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol):
+        raise ValueError(f"{name} must be a finite number >= 0 or None, got {tol!r}.")
+    if tol < 0:
+        raise ValueError(f"{name} must be >= 0 (a relative residual), got {tol}.")
+    return float(tol)
+
+
 def check_positive_int(value: int, name: str, minimum: int = 1) -> int:
     """Return ``value`` as an int after checking it is an integer ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

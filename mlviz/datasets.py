@@ -234,7 +234,12 @@ def _read_csv(data: bytes, name: str):
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataError(f"{name} is not UTF-8 text; save it as a plain UTF-8 CSV.") from None
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in r)]
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""))
+                if any(cell.strip() for cell in r)]
+    except csv.Error as exc:
+        raise DataError(f"{name} is not a readable CSV file ({exc}); save it as plain "
+                        "comma-separated text, one point per line.") from None
     if not rows:
         raise DataError(f"{name} is empty.")
     header = None

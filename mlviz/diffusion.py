@@ -33,6 +33,7 @@ from mlviz._validation import (
     check_positive_int,
     check_signal,
     check_square_sparse,
+    check_tol,
 )
 
 
@@ -65,10 +66,15 @@ class Iterations:
     errors: np.ndarray | None = None
 
 
-def _setup(W_norm, y, alpha, f0, dtype):
+def _setup(W_norm, y, alpha, f0, dtype, tol, error_tol, *, allow_empty: bool = False):
     W = check_square_sparse(W_norm, "W_norm")
     alpha = check_alpha(alpha)
+    check_tol(tol)
+    check_tol(error_tol, "error_tol")
     y = check_signal(y, W.shape[0])
+    if not allow_empty and not np.any(y):
+        raise ValueError("y is empty (all zeros): there is no query to diffuse. Mark at least "
+                         "one query point with a nonzero entry.")
     dtype = np.dtype(dtype) if dtype is not None else W.dtype
     if W.dtype != dtype:
         W = W.astype(dtype)
@@ -156,7 +162,7 @@ def random_walk(
     Iterations
         Converges to ``(1 - alpha)(I - alpha W)^-1 y`` for any ``f0`` (Zhou et al. 2003).
     """
-    W, alpha, B, F, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
+    W, alpha, B, F, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype, tol, error_tol)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     history = [F.copy()] if record else []
     errors = _ErrorTracker(reference, F.shape)
@@ -211,7 +217,7 @@ def conjugate_gradient(
     Iterations
         ``solution`` approximates ``(1 - alpha)(I - alpha W)^-1 y``.
     """
-    W, alpha, B, X, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
+    W, alpha, B, X, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype, tol, error_tol)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     R = B - (X - alpha * (W @ X))
     P = R.copy()
@@ -313,8 +319,10 @@ def block_conjugate_gradient(
 
     The updated residual drifts from the true one in float32, so once it reaches ``tol`` the
     true residual is computed; if that is still above ``tol``, it replaces the updated one
-    and the iterations go on from it (residual replacement, at most three times). The
-    residual of the last iterate in ``residuals`` is thus the true one.
+    and the iterations go on from it (residual replacement). When the true residual is still
+    above ``tol`` after three replacements, the iteration has stagnated at what the precision
+    allows and stops, not converged (:func:`mlviz.propagation.propagate` then refines in
+    float64). The residual of the last iterate in ``residuals`` is thus the true one.
 
     The products run in torch (its sparse product is multi-threaded), on the CPU.
 
@@ -336,7 +344,8 @@ def block_conjugate_gradient(
     """
     import torch
 
-    W, alpha, B, X, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype)
+    W, alpha, B, X, bnorm, squeeze = _setup(W_norm, y, alpha, f0, dtype, tol, error_tol,
+                                            allow_empty=True)
     max_iter = check_positive_int(max_iter, "max_iter", minimum=0)
     if B.dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {B.dtype}.")
@@ -356,7 +365,9 @@ def block_conjugate_gradient(
         if tol is not None and np.all(residuals[-1] <= tol) and n_iter > 0:
             R = Bt - (Xt - alpha * (A @ Xt))
             residuals[-1] = (R.norm(dim=0) / norm_scale).numpy()
-            if np.any(residuals[-1] > tol) and replacements < _MAX_REPLACEMENTS:
+            if np.any(residuals[-1] > tol):
+                if replacements == _MAX_REPLACEMENTS:
+                    break  # stagnated at what the precision allows: converged stays False
                 replacements += 1
                 P = _orthonormal_basis(R, rank_tol)
                 continue

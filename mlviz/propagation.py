@@ -19,15 +19,17 @@ classes whose labels sit in dense, well-connected parts of the graph.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlviz._validation import check_alpha, check_square_sparse
+from mlviz._validation import check_alpha, check_square_sparse, check_tol
 from mlviz.diffusion import Iterations, block_conjugate_gradient, conjugate_gradient
 from mlviz.graph import edge_weights, graph_from_neighbors, knn_search, normalize
 
@@ -97,7 +99,23 @@ def propagate(
     if solver not in solvers:
         raise ValueError(f"solver must be 'block' or 'columns', got {solver!r}.")
     its = solvers[solver](W, Y, alpha, tol=tol, max_iter=max_iter, dtype=dtype)
+    if not its.converged and its.solution.dtype == np.float32 and its.n_iter < max_iter:
+        its = _refine_in_float64(solvers[solver], W, Y, alpha, its, tol, max_iter)
     return Propagation(scores=its.solution / (1.0 - alpha), iterations=its)
+
+
+def _refine_in_float64(solve, W, Y, alpha, its: Iterations, tol, max_iter) -> Iterations:
+    """Go on in float64 from a float32 solution that stagnated above ``tol``: a few more
+    iterations, each on the residual float32 could not resolve (iterative refinement)."""
+    more = solve(W, Y, alpha, tol=tol, max_iter=max_iter - its.n_iter, dtype=np.float64,
+                 f0=its.solution)
+    return Iterations(
+        solution=more.solution,
+        iterates=None,
+        residuals=np.concatenate([its.residuals, more.residuals[1:]]),
+        n_iter=its.n_iter + more.n_iter,
+        converged=more.converged,
+    )
 
 
 def class_mass_normalize(Z, class_prior) -> np.ndarray:
@@ -190,6 +208,8 @@ class PropagatedLabels:
         Points the diffusion did not reach.
     n_iter : int
         CG iterations.
+    converged : bool
+        Whether CG reached ``tol``.
     """
 
     scores: np.ndarray
@@ -198,6 +218,7 @@ class PropagatedLabels:
     class_weights: np.ndarray
     unreached: np.ndarray
     n_iter: int
+    converged: bool = True
 
 
 def propagate_labels(
@@ -219,6 +240,11 @@ def propagate_labels(
     class frequencies as prior; points with no score take the kNN vote
     (:func:`spread_to_unreached`) when ``neighbors_idx`` and ``neighbor_weights`` are given,
     else stay ``-1``; certainty ω and class weights ζ as in Iscen et al. 2019.
+
+    ω is computed on the scores the prediction is read from: with ``normalization=None``
+    that is the talk's ``ω_i = 1 - H(ẑ_i) / log c`` on the rows of ``Z``; with class mass
+    normalization (the default) the same formula on the normalized scores, so that a
+    point's certainty is about the label it is given.
     """
     labels = np.asarray(labels)
     if normalization not in ("class_mass", None):
@@ -249,6 +275,7 @@ def propagate_labels(
         class_weights=class_weights(labels, predictions, c),
         unreached=unreached,
         n_iter=prop.iterations.n_iter,
+        converged=prop.iterations.converged,
     )
 
 
@@ -276,7 +303,9 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         What a point with no diffusion score (isolated, or in a component without labels)
         gets: the vote of its k nearest neighbours, or ``-1`` (no label).
     tol : float, default=1e-6
-        Relative residual of CG.
+        Relative residual of CG. CG runs in float32 and, where float32 rounding stalls it
+        above ``tol`` (its floor is ~1e-7 to 1e-6, depending on the graph), goes on in
+        float64 from there.
     max_iter : int, default=1000
     backend : {"auto", "faiss", "sklearn", "torch"}, default="auto"
         kNN search backend.
@@ -289,7 +318,8 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
     label_distributions_ : ndarray of shape (n, c)
         ``ẑ_i``, rows summing to 1.
     certainty_ : ndarray of shape (n,)
-        ``ω_i``.
+        ``ω_i = 1 - H(ẑ_i) / log c`` on the scores the prediction is read from (after class
+        mass normalization when it is on; see :func:`propagate_labels`).
     class_weights_ : ndarray of shape (c,)
         ``ζ_j``.
     unreached_ : ndarray of bool, shape (n,)
@@ -332,6 +362,11 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
             raise ValueError(f"unreached must be 'knn' or 'none', got {self.unreached!r}.")
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}.")
+        if self.graph not in ("reciprocal", "union"):
+            raise ValueError(f"graph must be 'reciprocal' or 'union', got {self.graph!r}.")
+        if self.kernel not in ("cosine", "gaussian"):
+            raise ValueError(f"kernel must be 'cosine' or 'gaussian', got {self.kernel!r}.")
+        check_tol(self.tol)
         if self.n_neighbors >= n:
             raise ValueError(
                 f"n_neighbors={self.n_neighbors} must be smaller than the number of samples "
@@ -340,6 +375,13 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Build the graph on ``X`` and propagate the labels of ``y`` (``-1`` = unlabelled)."""
+        try:
+            n_x = X.shape[0] if hasattr(X, "shape") else len(X)
+            n_y = y.shape[0] if hasattr(y, "shape") else len(y)
+        except (TypeError, IndexError):
+            n_x = n_y = None  # validate_data says what is wrong with them
+        if n_x is not None and n_x != n_y:
+            raise ValueError(f"y must have one label per row of X ({n_x} rows), got {n_y} labels.")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self._check_params(X.shape[0])
@@ -358,8 +400,14 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         result = propagate_labels(
             W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
             neighbors_idx=nb.indices if self.unreached == "knn" else None,
-            neighbor_weights=weights, tol=self.tol, max_iter=self.max_iter, dtype=np.float32,
+            neighbor_weights=weights, tol=self.tol, max_iter=self.max_iter,
+            dtype=np.float32,
         )
+        if not result.converged:
+            warnings.warn(
+                f"CG stopped at max_iter={self.max_iter} before reaching tol={self.tol}; "
+                "raise max_iter.", ConvergenceWarning, stacklevel=2,
+            )
         codes_pred = result.predictions.copy()
         if self.unreached == "knn":
             majority = np.bincount(labels[known], minlength=c).argmax()

@@ -372,7 +372,7 @@ def test_bad_arguments_name_the_argument():
         train_deep_lp(X, labels, DeepLPConfig(network="cnn"))
     with pytest.raises(ValueError, match="inputs"):
         train_deep_lp(np.full((40, 5), np.nan), labels, cfg)
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match="^k must"):
         train_deep_lp(X, labels, DeepLPConfig(k=40))
     with pytest.raises(ValueError, match="config"):
         train_deep_lp(X, labels, {"epochs": 1})

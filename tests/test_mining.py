@@ -79,7 +79,7 @@ def test_bad_arguments(two_lines):
     X, Wn = two_lines
     with pytest.raises(ValueError, match="anchors"):
         euclidean_neighbors(X, [], 2)
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match="^k must"):
         euclidean_neighbors(X, [0], 12)
     with pytest.raises(ValueError, match="alpha"):
         manifold_neighbors(Wn, [0], 2, alpha=1.0)

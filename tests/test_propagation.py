@@ -116,6 +116,10 @@ def test_predict_on_new_points(digits):
         (dict(n_neighbors=5000), "n_neighbors"),
         (dict(normalization="softmax"), "normalization"),
         (dict(unreached="drop"), "unreached"),
+        (dict(graph="mutual"), "graph"),
+        (dict(kernel="rbf"), "kernel"),
+        (dict(tol=-1e-6), "tol"),
+        (dict(tol=float("nan")), "tol"),
     ],
 )
 def test_bad_parameters_name_themselves(digits, kwargs, word):
@@ -127,7 +131,7 @@ def test_bad_parameters_name_themselves(digits, kwargs, word):
 def test_bad_data_is_refused(digits):
     X, y = digits
     labels = labels_per_class(y, 2, 0)
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    with pytest.raises(ValueError, match="^y must have one label per row of X"):
         LabelSpreading().fit(X, labels[:-1])
     bad = X.copy()
     bad[0, 0] = np.nan
@@ -168,3 +172,48 @@ def test_propagate_labels_and_sweeps(digits):
     assert by_labels[1] > by_labels[0]
     by_k = accuracy_vs_k(X, y, labels, [5, 10], 0.99)
     assert np.all(by_k > 0.8)
+
+
+def test_on_literally_the_same_graph_sklearn_agrees_and_class_mass_is_no_worse(digits):
+    """scikit-learn's LabelSpreading with a kernel callable that returns mlviz's W: the
+    same graph, the same normalization, iterated instead of solved."""
+    X, y = digits
+    labels = labels_per_class(y, 10, seed=0)
+    unl = labels == -1
+    nb = knn_search(X, 10, metric="cosine")
+    W = graph_from_neighbors(nb, edge_weights(nb, "cosine", 3.0), dtype=np.float64)
+    ref = SklearnLabelSpreading(kernel=lambda A, B: W, alpha=0.99, max_iter=5000,
+                                tol=1e-12).fit(X, labels)
+    plain = LabelSpreading(n_neighbors=10, alpha=0.99, normalization=None, unreached="none",
+                           tol=1e-8).fit(X, labels)
+    reached = ~plain.unreached_
+    assert np.mean(plain.transduction_[reached] == ref.transduction_[reached]) > 0.995
+    ours = LabelSpreading(n_neighbors=10, alpha=0.99).fit(X, labels)
+    assert accuracy(y, ours.transduction_, unl) >= accuracy(y, ref.transduction_, unl)
+
+
+def test_float32_stagnation_stops_early_and_float64_refinement_reaches_tol(digits):
+    from mlviz.diffusion import block_conjugate_gradient
+    from mlviz.graph import knn_graph
+
+    X, y = digits
+    Wn = normalize(knn_graph(X, 10))
+    Y = label_matrix(labels_per_class(y, 10, seed=0))
+    alone = block_conjugate_gradient(Wn, Y, 0.99, tol=1e-9, max_iter=1000, dtype=np.float32)
+    assert not alone.converged and alone.n_iter < 1000  # stopped at the float32 floor
+    assert alone.residuals[-1].max() > 1e-9
+    refined = propagate(Wn, Y, 0.99, tol=1e-9, max_iter=1000, dtype=np.float32)
+    its = refined.iterations
+    assert its.converged and its.n_iter < 1000 and its.residuals[-1].max() <= 1e-9
+    assert its.residuals.shape == (its.n_iter + 1, Y.shape[1])
+    dense = np.linalg.solve(np.eye(len(X)) - 0.99 * Wn.toarray(), Y)
+    np.testing.assert_allclose(refined.scores, dense, rtol=0, atol=1e-6 * np.abs(dense).max())
+
+
+def test_estimator_warns_when_max_iter_is_too_small(digits):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = digits
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        model = LabelSpreading(max_iter=3).fit(X, labels_per_class(y, 5, 0))
+    assert model.n_iter_ == 3
