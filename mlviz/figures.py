@@ -247,6 +247,9 @@ def diffusion_animation(
     bar_title = "log₁₀(f / max f)" if log_scale else "f / max f"
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.03)
     custom, template = hover_data(np.arange(n), labels, class_names)
+    score_fmt = ":.2f" if log_scale else ":.3f"
+    template = template.replace("<extra></extra>",
+                                f"<br>{bar_title} %{{marker.color{score_fmt}}}<extra></extra>")
     point_traces, ring_traces = [], []
     for c, name in enumerate(names, start=1):
         f0 = runs[name][steps[-1]]

@@ -8,7 +8,7 @@ from mlviz import query_vector, ui
 from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
 from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
 
-ALPHAS = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 TOLERANCES = [1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
 MAX_FRAME_VALUES = 3_000_000  # scores sent to the browser for the animation
 
@@ -21,8 +21,9 @@ def solve(data_key, params, queries: tuple, alpha: float, n_frames: int, tol: fl
 
 
 @st.cache_data(max_entries=16, show_spinner="Ranking with every sampled point as the query…")
-def map_comparison(data_key, params, alpha: float, metric: str, _X, _W_norm, _labels):
-    return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=300, metric=metric)
+def map_comparison(data_key, params, alpha: float, metric: str, n_queries: int, _X, _W_norm,
+                   _labels):
+    return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=n_queries, metric=metric)
 
 
 ui.setup_page("Ranking on manifolds", "🧭")
@@ -37,24 +38,34 @@ st.markdown(
     "fewer iterations (Zhou et al. 2003; Iscen et al. 2017)."
 )
 
-# ---- queries: URL → clicks / buttons → URL
+# ---- queries: URL → clicks / typed index / buttons → URL
+def _take_typed_query() -> None:
+    """Queue the typed index and clear the box, so the same index can be typed again."""
+    if st.session_state.get("rank_add") is not None:
+        st.session_state["rank_typed"] = int(st.session_state["rank_add"])
+        st.session_state["rank_add"] = None
+
+
 queries = ui.read_ids("q", n) or [0]
-queries = ui.new_selection("rank_pick") or queries
+picked = ui.new_selection("rank_pick")
+if picked:
+    queries = sorted(set(queries) | set(picked)) if st.session_state.get("rank_click_adds") else picked
+typed = st.session_state.pop("rank_typed", None)
+if typed is not None and 0 <= typed < n:
+    queries = sorted(set(queries) | {typed})
 
 pick_col, ctrl_col = st.columns([3, 2], gap="large")
 with ctrl_col:
     st.subheader("Queries")
+    st.toggle("Clicks add to the queries", key="rank_click_adds",
+              help="Off: a click (or a lasso) replaces the queries. On: it adds to them.")
     b1, b2 = st.columns(2)
     if b1.button("Random query", icon=":material/casino:", width="stretch"):
-        st.session_state["rank_random"] = st.session_state.get("rank_random", 0) + 1
-        queries = [int(np.random.default_rng(st.session_state["rank_random"]).integers(n))]
+        queries = [int(np.random.default_rng().integers(n))]
     if b2.button("Reset to point 0", icon=":material/restart_alt:", width="stretch"):
         queries = [0]
-    add = st.number_input(f"Add a query by index (0–{n - 1})", 0, n - 1, value=None,
-                          placeholder="point index", key="rank_add")
-    if add is not None and st.session_state.get("rank_added") != add:
-        st.session_state["rank_added"] = add
-        queries = sorted(set(queries) | {int(add)})
+    st.number_input(f"Add a query by index (0–{n - 1})", 0, n - 1, value=None,
+                    placeholder="point index", key="rank_add", on_change=_take_typed_query)
     ui.write_ids("q", queries)
     st.caption(f"Queries: {', '.join(map(str, queries))}")
 
@@ -71,8 +82,8 @@ with ctrl_col:
 with pick_col:
     with ui.guard("the query picker"):
         fig = class_scatter(ws.coords, d.labels, d.class_names, highlight=queries,
-                            title="click or lasso points to make them the queries")
-        fig.update_layout(height=430)
+                            title="click a point, or draw a lasso around several: the queries")
+        fig.update_layout(height=430, dragmode="lasso")
         ui.show_chart(fig, key="rank_pick", on_select="rerun",
                       selection_mode=("points", "box", "lasso"))
 
@@ -81,12 +92,19 @@ with ctrl_col, st.expander("The formulas, with your settings", expanded=True):
     st.latex(rf"\mathbf f^{{(\tau)}} = {alpha:g}\,\mathcal W\mathbf f^{{(\tau-1)}} + {1 - alpha:.3g}\,\mathbf y")
     st.latex(rf"\mathcal L_\alpha \mathbf f=\mathbf y,\quad \mathcal L_\alpha=\frac{{I-{alpha:g}\,\mathcal W}}{{{1 - alpha:.3g}}}")
     st.markdown(
+        "𝒲 = D^−½ W D^−½ is the graph's normalized adjacency, **y** is 1 at the queries and 0 "
+        "elsewhere, and **f*** = (1−α)(I−α𝒲)⁻¹**y** is the exact solution both reach. "
         f"The walk's error shrinks like α^τ = {alpha:g}^τ; CG's like "
         f"((√κ−1)/(√κ+1))^τ with κ = (1+α)/(1−α) = {kappa:.4g}, i.e. "
-        f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.3f}^τ."
+        f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.3f}^τ, κ being the condition number "
+        "of ℒ_α: the larger α, the wider the gap between them."
     )
 
-tol = 1e-6
+with ctrl_col:
+    tol = st.select_slider("Tolerance (relative error to f*)", TOLERANCES, value=1e-6,
+                           key="rank_tol", format_func=lambda t: f"{t:g}",
+                           help="The iterations each solver needs to get this close are printed "
+                                "under the convergence plot.")
 with ui.guard("the diffusion"):
     result = solve(ws.data_key, ws.params, tuple(queries), float(alpha), int(n_frames), tol,
                    tuple(s for s in SOLVERS if s in solvers), ws.graph.W_norm)
@@ -97,12 +115,21 @@ with ui.guard("the diffusion"):
         steps = sorted(set(np.linspace(0, n_frames, keep).round().astype(int)))
         st.info(f"{n:,} points: the animation shows {len(steps)} of the {n_frames + 1} iterations "
                 "to stay responsive.")
+    isolated = [q for q in queries if ws.graph.W_norm.indptr[q + 1] == ws.graph.W_norm.indptr[q]]
+    if isolated and len(isolated) == len(queries):
+        st.warning(f"Point{'s' if len(isolated) > 1 else ''} {', '.join(map(str, isolated))} "
+                   "has no edge in this graph: the diffusion cannot leave it, every other score "
+                   "is 0 and the ranking below means nothing. Choose another query, raise k or "
+                   "switch to union edges in the sidebar.", icon="⚠️")
+    elif isolated:
+        st.info(f"Queries {', '.join(map(str, isolated))} have no edge in this graph and "
+                "spread nothing; the others do.", icon="ℹ️")
     st.subheader("Watch the scores spread")
     anim = diffusion_animation(ws.coords, result.iterates, queries, top_k=top_k, labels=d.labels,
                                class_names=d.class_names, log_scale=log_scale, steps=steps)
     ui.show_chart(anim, key="rank_anim")
     st.caption("Press ▶ play or drag the slider: both panels show the same iteration τ. "
-               "Colour: score relative to the largest final score. Orange rings: the current top "
+               "Colour: score relative to the largest score of the last animated iteration. Orange rings: the current top "
                f"{top_k} (queries excluded). Stars: the queries.")
 
     conv_col, rank_col = st.columns([3, 2], gap="large")
@@ -135,15 +162,20 @@ if d.labels is not None:
         cmp = compare_for_queries(d.X, result.exact, d.labels, queries, metric)
         a, b, c = st.columns(3)
         a.metric("AP, manifold ranking", f"{cmp.manifold:.3f}",
-                 delta=f"{cmp.manifold - cmp.euclidean:+.3f} vs Euclidean")
+                 delta=f"{cmp.manifold - cmp.euclidean:+.3f} vs {metric}")
         b.metric(f"AP, {metric} ranking", f"{cmp.euclidean:.3f}")
         c.caption("Relevant points: those of a query's class; the queries themselves are not "
                   "counted. On data whose classes follow the manifold (moons, spirals) diffusion "
                   "usually wins; where classes overlap in space it may not.")
-        if st.button("Compute mAP with 300 random points as queries"):
+        n_map = st.radio("mAP over", [300, n] if n > 300 else [n], horizontal=True,
+                         key="rank_map_n",
+                         format_func=lambda m: f"all {m:,} points" if m == n else f"{m} random points",
+                         help="Every point as a query, in turn; all points take longer on large "
+                              "data (one diffusion per point).")
+        if st.button("Compute mAP"):
             st.session_state["rank_map"] = True
         if st.session_state.get("rank_map"):
-            m = map_comparison(ws.data_key, ws.params, float(alpha), metric, d.X, ws.graph.W_norm,
-                               d.labels)
-            st.write(f"mAP over {m.n_queries} queries: **manifold {m.manifold:.3f}** vs "
+            m = map_comparison(ws.data_key, ws.params, float(alpha), metric, int(n_map), d.X,
+                               ws.graph.W_norm, d.labels)
+            st.write(f"mAP over {m.n_queries:,} queries: **manifold {m.manifold:.3f}** vs "
                      f"**{metric} {m.euclidean:.3f}**.")

@@ -97,3 +97,51 @@ def test_out_of_range_queries_in_the_url_are_dropped():
     at = app_test(PAGE, q="99999,abc,4").run()
     assert_clean(at)
     assert "Queries: 4" in caption_text(at)
+
+
+def test_clicks_replace_or_add_and_a_typed_index_can_be_typed_again():
+    at = app_test(PAGE, q="3").run()
+
+    def click(*ids):
+        at.session_state["rank_pick"] = {
+            "selection": {"points": [{"customdata": [i, "?"]} for i in ids],
+                          "point_indices": list(range(len(ids))), "box": [], "lasso": []}}
+        at.run()
+
+    click(42)
+    assert at.query_params["q"] == "42"
+    at.toggle(key="rank_click_adds").set_value(True).run()
+    click(7)
+    assert at.query_params["q"] == "7,42"
+    at.number_input(key="rank_add").set_value(5).run()
+    assert at.query_params["q"] == "5,7,42"
+    assert at.number_input(key="rank_add").value is None
+    next(b for b in at.button if b.label.startswith("Reset")).click().run()
+    assert at.query_params["q"] == "0"
+    at.number_input(key="rank_add").set_value(5).run()
+    assert at.query_params["q"] == "0,5"
+    assert_clean(at)
+
+
+def test_an_isolated_query_is_called_out():
+    d = make_toy("two moons", 600, 0.08, 0)
+    W = knn_graph(d.X, 10, kernel="gaussian")
+    isolated = np.flatnonzero(np.diff(W.indptr) == 0)
+    assert isolated.size > 0  # the default reciprocal graph leaves some points alone
+    at = app_test(PAGE, q=str(isolated[0])).run()
+    assert_clean(at)
+    assert any("has no edge in this graph" in w.value for w in at.warning)
+    at = app_test(PAGE, q="0").run()
+    assert not at.warning
+
+
+def test_tolerance_and_map_over_all_points():
+    at = app_test(PAGE, data="real", real="iris", q="3").run()
+    at.select_slider(key="rank_tol").set_value(1e-3).run()
+    assert_clean(at)
+    labels = [m.label for m in at.metric]
+    assert "conjugate gradient: iterations to 0.001" in labels
+    at.radio(key="rank_map_n").set_value(150).run()
+    next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
+    assert_clean(at)
+    assert any("mAP over 150 queries" in m.value for m in at.markdown)
