@@ -175,6 +175,7 @@ if st.button("Fine-tune", icon=":material/play_arrow:", type="primary",
         steps.append(("supervised", partial(train_metric_learning, d.X, ml_config, d.labels)))
     ml_job = ui.BackgroundJob(steps, total_epochs=len(steps) * int(ml_epochs)).start()
     st.session_state["ml_job"] = ml_job
+    st.session_state["ml_job_data"] = ws.data_key
 
 
 def ml_runs(job) -> dict:
@@ -195,6 +196,10 @@ def draw_losses(job) -> None:
         ui.show_chart(fig, key="ml_loss")
 
 
+if ml_job is not None and st.session_state.get("ml_job_data") != ws.data_key:
+    st.info("The last fine-tuning run was on another data set. Press fine-tune to train on "
+            "this one.")
+    ml_job = None
 if ml_job is not None:
     if ml_job.running:
         ui.job_status(ml_job, "ml", live=lambda: draw_losses(ml_job))

@@ -48,7 +48,7 @@ def sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
 
 
 @st.cache_data(max_entries=8, show_spinner="Sweeping α, k and the number of labels…")
-def sweeps(data_key, params, labelled: tuple, alpha: float, norm, _X, _y, _graph):
+def sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
     labels = np.full(_X.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
@@ -61,7 +61,8 @@ def sweeps(data_key, params, labelled: tuple, alpha: float, norm, _X, _y, _graph
         "alpha": (alphas, accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)),
         "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, graph=params.mode, kernel=params.kernel,
                                 gamma=params.gamma, normalization=norm)),
-        "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, **kw)),
+        "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, seed=seed,
+                                                 **kw)),
     }
 
 
@@ -205,7 +206,8 @@ if truth is not None:
         st.session_state["lp_sweep"] = True
     if st.session_state.get("lp_sweep"):
         with ui.guard("the sweeps"):
-            s = sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], d.X, truth, ws.graph)
+            s = sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], seed, d.X, truth,
+                       ws.graph)
             c1, c2, c3 = st.columns(3)
             with c1:
                 ui.show_chart(sweep_figure(1 - s["alpha"][0], {"accuracy": s["alpha"][1]},
@@ -219,4 +221,4 @@ if truth is not None:
                                            log_x=True), key="lp_sweep_labels")
             st.caption("α and labels per class on the current graph; k rebuilds the graph for each "
                        "value (same edges and weights). The labels-per-class curve draws new labels "
-                       "with the same seed.")
+                       f"with the seed above ({seed}).")

@@ -123,12 +123,17 @@ if job.running:
     st.stop()
 if job.error:
     st.error(f"Training failed: {job.error}. Try other settings.", icon="⚠️")
-if st.session_state.get("dlp_job_key") != job_key:
-    st.caption("The results below are of the last run; the settings have changed since. "
-               "Press train to run again.")
+run_key = st.session_state.get("dlp_job_key")
+if run_key is not None and run_key[0] != ws.data_key:
+    st.info("The last training run was on another data set. Press train to train on this one.")
+    st.stop()
+if run_key != job_key:
+    st.caption("The results below are of the last run, with its own labelled points; the "
+               "settings have changed since. Press train to run again.")
 deep, base = runs(job)
 if deep is None or deep.n_epochs == 0:
     st.stop()
+labels = np.where(deep.labelled, d.labels, UNLABELLED)  # the run's own labelled points
 with ui.guard("the training curves"):
     draw_curves(job)
 

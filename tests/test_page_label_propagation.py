@@ -58,12 +58,17 @@ def test_widgets_move_and_clicks_label_points():
 
 
 def test_sweeps():
-    at = app_test(PAGE, n="300").run()
+    at = app_test(PAGE, n="300", noise="0.3").run()
     next(b for b in at.button if b.label.startswith("Compute accuracy")).click().run()
     assert_clean(at)
     figs = figures(at)
     for key in ("lp_sweep_alpha", "lp_sweep_k", "lp_sweep_labels"):
         assert key in figs and decode(figs[key]["data"][0]["y"]).size > 3
+    before = decode(figs["lp_sweep_labels"]["data"][0]["y"])
+    at.number_input(key="label_seed").set_value(7).run()
+    assert_clean(at)
+    after = decode(figures(at)["lp_sweep_labels"]["data"][0]["y"])
+    assert not np.array_equal(before, after)  # the curve draws its labels with the chosen seed
 
 
 def test_data_without_labels_lets_the_user_label():

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import app_test, assert_clean, figures, npy_bytes, upload
+from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +50,30 @@ def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
     at.run()
     assert not at.exception
     assert any("not a saved mlviz model" in e.value for e in at.error)
+
+
+def test_results_never_outlive_their_data_set_or_their_labels():
+    at = app_test(DEEP, data="real", real="digits", timeout=300).run()
+    at.slider(key="dlp_epochs").set_value(3).run()
+    at.slider(key="dlp_warmup").set_value(1).run()
+    at, job = train(at, "Train", "dlp_job")
+    run_labelled = job.results["deep label propagation"].labelled
+    at.slider(key="dlp_per_class").set_value(9).run()  # other labels, the old run still shown
+    assert_clean(at)
+    marked = next(t for t in figures(at)["dlp_features"]["data"] if t["name"] == "labelled (▲)")
+    assert decode(marked["x"]).size == int(run_labelled.sum()) == 50  # 5 per class, not 9
+    at.selectbox(key="real").set_value("iris").run()
+    assert_clean(at)
+    assert any("another data set" in i.value for i in at.info)
+    assert "dlp_features" not in figures(at)
+
+    at = app_test(MINING, data="real", real="digits", timeout=300).run()
+    at.slider(key="ml_epochs").set_value(1).run()
+    at, _ = train(at, "Fine-tune", "ml_job")
+    at.selectbox(key="real").set_value("wine").run()
+    assert_clean(at)
+    assert any("another data set" in i.value for i in at.info)
+    assert "ml_after" not in figures(at)
 
 
 def test_deep_lp_can_be_stopped():
