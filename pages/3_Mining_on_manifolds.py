@@ -10,7 +10,7 @@ from mlviz.mining import mine, mining_statistics, most_telling_anchor, neighbor_
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 MAX_ANCHORS = 1000
-K_E_MAX, K_M_MAX = 50, 100  # the sliders' ranges: one ranking serves every setting
+K_E_MAX, K_M_MAX = 50, 200  # the sliders' ranges: one ranking serves every setting
 
 
 @st.cache_data(max_entries=32, show_spinner="Mining…")
@@ -50,13 +50,13 @@ anchor_ids = ui.new_selection("mine_scatter")[:1] or anchor_ids
 left, right = st.columns([3, 1], gap="large")
 with right:
     st.subheader("Sets")
-    k_e = st.slider("|E|: Euclidean neighbours", 1, K_E_MAX, 10, key="kE", bind="query-params")
-    k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, 30, key="kM", bind="query-params")
+    k_e = st.slider("|E|: Euclidean neighbours", 1, K_E_MAX, 30, key="kE", bind="query-params")
+    k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, 100, key="kM", bind="query-params")
     alpha = st.select_slider("α of the diffusion", ALPHAS, value=0.99, key="alpha",
                              bind="query-params")
     k_e, k_m = int(min(k_e, n - 1)), int(min(k_m, n - 1))
     tuples = all_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), d.X, ws.graph.W_norm)
-    telling = most_telling_anchor(tuples)
+    telling = most_telling_anchor(tuples, d.labels)
     anchor = anchor_ids[0] if anchor_ids else telling
     st.subheader("Anchor")
     typed = st.number_input(f"Anchor by index (0–{n - 1})", 0, n - 1, value=None,

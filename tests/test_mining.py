@@ -174,3 +174,15 @@ def test_uniform_outside_is_uniform():
     assert counts[[0, 4, 5]].sum() == 0
     expected = 4000 * 2 / 7
     assert np.all(np.abs(counts[[1, 2, 3, 6, 7, 8, 9]] - expected) < 0.06 * expected)
+
+
+def test_most_telling_anchor_prefers_negatives_of_another_class_when_labels_are_known():
+    from mlviz.mining import Mined, most_telling_anchor
+
+    labels = np.array([0, 0, 0, 1, 1, 0, 0, 1, 0])
+    e = np.array([1, 2, 3, 4])
+    same_class_negatives = Mined(0, e, np.array([5, 6, 4]), np.array([5, 6]), np.array([1, 2, 3]))
+    other_class_negatives = Mined(8, e, np.array([5, 6, 1]), np.array([5, 6]), np.array([3, 7]))
+    tuples = [same_class_negatives, other_class_negatives]
+    assert most_telling_anchor(tuples) == 0  # most hard negatives
+    assert most_telling_anchor(tuples, labels) == 8  # most hard negatives of another class

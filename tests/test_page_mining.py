@@ -35,6 +35,17 @@ def test_default_anchor_shows_both_kinds_on_spirals():
     assert_clean(at)
     counts = legend_counts(figures(at)["mine_scatter"])
     assert counts["hard positives S⁺ = M \\ E"] > 0 and counts["hard negatives S⁻ = E \\ M"] > 0
+    # ... and they are what the talk says: positives along the anchor's own arm, negatives
+    # across the gap, on the other arm.
+    d = make_toy("two spirals", 600, 0.08, 0)
+    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    anchor = int(at.query_params["a"])
+    m = mine(d.X, Wn, anchor, at.slider(key="kE").value, at.slider(key="kM").value, 0.99)
+    assert np.all(d.labels[m.positives] == d.labels[anchor])
+    assert np.all(d.labels[m.negatives] != d.labels[anchor])
+    table = at.dataframe[0].value
+    negatives, others = table.iloc[1]["share the anchor's class"], table.iloc[1]["their share"]
+    assert negatives < others - 0.3  # S- share the class far less often than the rest of E
 
 
 def test_statistics_show_that_mining_works_on_moons():
