@@ -43,7 +43,8 @@ with right:
     st.markdown(
         f"Graph: **{p.mode}** {p.k}-NN, weights "
         + ("$w_{ij}=\\max(s_{ij},0)^{" + f"{p.gamma:g}" + "}$ on cosine similarity"
-           if p.kernel == "cosine" else "$w_{ij}=\\exp(-d_{ij}^2/\\sigma^2)$")
+           if p.kernel == "cosine" else "$w_{ij}=\\exp(-d_{ij}^2/\\sigma^2)$ on Euclidean distance, "
+           "$\\sigma^2$ the mean squared distance to the $k$-th neighbour")
         + ", normalized as $\\mathcal{W}=D^{-1/2}WD^{-1/2}$."
     )
     st.subheader("The tour")

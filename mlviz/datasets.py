@@ -164,8 +164,8 @@ def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS) -
     """Read the user's descriptors from ``.npy``, ``.npz`` or ``.csv`` bytes.
 
     - ``.npy``: an ``n × d`` float array.
-    - ``.npz``: arrays ``X`` (required, ``n × d``), ``labels`` (optional, ``n`` integers,
-      ``-1`` allowed for unknown), ``coords`` (optional, ``n × 2``).
+    - ``.npz``: arrays ``X`` (required, ``n × d``), ``labels`` (optional: the ground-truth
+      class of every row, ``n`` integers), ``coords`` (optional, ``n × 2``).
     - ``.csv``: ``n`` rows of ``d`` numbers; an optional header row; a column named
       ``label`` holds labels, columns ``x2d``/``y2d`` hold 2-D coordinates.
 
@@ -191,6 +191,9 @@ def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS) -
 
 
 def _read_npy(data: bytes, name: str) -> np.ndarray:
+    if not data.startswith(b"\x93NUMPY"):
+        raise DataError(f"{name} is not a .npy file (it lacks NumPy's header). Save the array "
+                        "with np.save(path, X), or upload a .csv.")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as exc:
@@ -205,10 +208,14 @@ def _read_npy(data: bytes, name: str) -> np.ndarray:
 
 
 def _read_npz(data: bytes, name: str):
+    if not data.startswith(b"PK"):
+        raise DataError(f"{name} is not a .npz file (not a zip archive). Save the arrays with "
+                        "np.savez(path, X=X, labels=labels), or upload a .csv.")
     try:
         archive = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"{name} is not a valid .npz file: {exc}") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError):
+        raise DataError(f"{name} could not be read as a .npz archive of plain arrays; save it "
+                        "again with np.savez(path, X=X, labels=labels).") from None
     with archive:
         keys = list(archive.keys())
         key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
@@ -314,7 +321,8 @@ def _checked_dataset(name, X, labels, coords, max_points) -> Dataset:
     if not finite.all():
         bad = np.flatnonzero(~finite)
         raise DataError(
-            f"{name} has NaN or infinite values in {bad.size} row(s) (first: row {bad[0]}). "
+            f"{name} has NaN or infinite values in {bad.size} row(s) (first: data row "
+            f"{bad[0] + 1}, counting from 1, header excluded). "
             "Remove or impute those rows."
         )
     if np.ptp(X, axis=0).max() == 0:
@@ -328,7 +336,7 @@ def _checked_dataset(name, X, labels, coords, max_points) -> Dataset:
                 f"{name}: labels must have one entry per row ({n}), got shape {labels.shape}."
             )
         if not np.issubdtype(labels.dtype, np.number) or not np.all(np.isfinite(labels)):
-            raise DataError(f"{name}: labels must be integers (class ids; -1 for unknown).")
+            raise DataError(f"{name}: labels must be integers (the class id of every row).")
         if not np.all(labels == np.round(labels)):
             raise DataError(f"{name}: labels must be whole numbers (class ids), not fractions.")
         known = labels >= 0

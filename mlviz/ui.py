@@ -2,7 +2,7 @@
 
 The only mlviz module that imports streamlit. Expensive results (data sets, kNN graphs,
 2-D layouts) are cached on small hashable keys; the big arrays travel as ``_underscored``
-arguments that the cache does not hash (see DESIGN.md).
+arguments that the cache does not hash.
 """
 
 from __future__ import annotations
@@ -254,12 +254,14 @@ def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
     sb = st.sidebar
     sb.header("Graph")
     k = sb.slider("Neighbours k", 2, 50, 10, key="k",
-                  help="Each point's k nearest neighbours; edges join mutual neighbours.")
+                  help="Each point's k nearest neighbours. Which of them become edges is "
+                       "decided by 'Edges' below.")
     mode = sb.radio("Edges", ["reciprocal", "union"], key="graph", horizontal=True,
                     help="reciprocal: i and j are each among the other's k nearest (the talk's "
                          "graph). union: either is.")
     kernel = sb.selectbox("Edge weights", KERNELS, key="kernel",
-                          help="gaussian: exp(-d²/σ²) on Euclidean distance. cosine: sᵞ on cosine "
+                          help="gaussian: exp(-d²/σ²) on Euclidean distance, σ² = the mean squared "
+                               "distance to the k-th neighbour. cosine: sᵞ on cosine "
                                "similarity (Iscen et al. 2017). auto: Gaussian for toy and "
                                "standardized data, cosine for descriptors.")
     gamma = 3.0
@@ -437,7 +439,9 @@ def navigation(container) -> None:
 def page_links() -> None:
     """The tour on the home page: each method page with a line on what it shows."""
     for path, label, icon, blurb in _present_pages()[1:]:
-        st.page_link(path, label=f"**{label}**: {blurb}", icon=icon)
+        link, text = st.columns([1, 2], vertical_alignment="center")
+        link.page_link(path, label=f"**{label}**", icon=icon)
+        text.caption(blurb)
 
 
 # ---------------------------------------------------------------- background training

@@ -20,6 +20,52 @@ def test_every_page_runs_with_defaults(page):
     assert figures(at), "every page draws at least one chart"
 
 
+SOURCES = {
+    "3-D toy": dict(toy="swiss roll", n="400"),
+    "digits": dict(data="real", real="digits"),
+    "iris": dict(data="real", real="iris"),
+    "file": None,
+}
+
+
+def _descriptor_file(labelled: bool) -> bytes:
+    rng = np.random.default_rng(5)
+    X = np.concatenate([rng.normal(0, 1, (120, 12)), rng.normal(2.5, 1, (120, 12))])
+    return npz_bytes(X=X, labels=np.repeat([0, 1], 120)) if labelled else npy_bytes(X)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", sorted(SOURCES))
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_with_every_source_widgets_moved_and_a_bad_file(page, source):
+    query = SOURCES[source]
+    at = app_test(page, **(query or {}))
+    at = upload(at.run(), "mine.npz", _descriptor_file(True)) if query is None else at.run()
+    assert_clean(at)
+    at.sidebar.slider(key="k").set_value(7).run()
+    at.sidebar.radio(key="graph").set_value("union").run()
+    at.sidebar.selectbox(key="kernel").set_value("cosine").run()
+    assert_clean(at)
+    if query is not None and query.get("real") != "iris":  # 2-D toys have no layout choice
+        at.sidebar.selectbox(key="layout").set_value("pca").run()
+        assert_clean(at)
+    before = sidebar_caption(at)
+    at.sidebar.radio(key="data").set_value("file").run()
+    at.sidebar.get("file_uploader")[0].set_value(("bad.csv", b"a,b\n1,x\n", "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("previous data set stays" in e.value for e in at.sidebar.error)
+    assert sidebar_caption(at) == before
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_every_page_with_descriptors_without_labels(page):
+    at = upload(app_test(page).run(), "plain.npy", _descriptor_file(False))
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "**plain.npy**: 240 points" in sidebar_caption(at)
+
+
 @pytest.mark.parametrize("name", ds.TOY)
 def test_home_with_each_toy_manifold(name):
     at = app_test("app.py", toy=name, n="300").run()
@@ -94,7 +140,12 @@ BAD_FILES = {
     "labels.npz": (npz_bytes(X=np.random.default_rng(0).random((10, 3)), labels=np.arange(7)), "one entry per row"),
     "text.csv": (b"a,b\n1,2\n3,hello\n4,5\n", "non-numeric"),
     "big.npy": (npy_bytes(np.zeros((ds.MAX_POINTS + 1, 1), dtype=np.float32)), "at most"),
-    "broken.npz": (b"PK\x03\x04 not really a zip", "not a valid .npz"),
+    "broken.npz": (b"PK\x03\x04 not really a zip", "could not be read as a .npz"),
+    "renamed.npy": (b"1,2,3\n4,5,6\n", "not a .npy file"),
+    "renamed.npz": (npy_bytes(np.ones((5, 2))), "not a .npz file"),
+    "partial_labels.npz": (npz_bytes(X=np.random.default_rng(0).random((10, 3)),
+                                     labels=np.r_[np.zeros(5), -np.ones(5)].astype(int)),
+                           "every row or for none"),
 }
 
 
