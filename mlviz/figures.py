@@ -364,13 +364,14 @@ def _plain_layout(fig: go.Figure, title: str | None, height: int) -> go.Figure:
 
 def signals_figure(series: dict[str, np.ndarray], title: str | None = None,
                    styles: dict[str, dict] | None = None, height: int = 320) -> go.Figure:
-    """Several 1-D signals over the same positions ``0..n-1``."""
+    """Several 1-D signals over the same positions ``0..n-1``, drawn in the order given (the
+    last on top); a style may give its own ``x`` and ``y`` (e.g. every third sample)."""
     fig = go.Figure()
     styles = styles or {}
     for name, values in series.items():
-        style = dict(mode="lines")
-        style.update(styles.get(name, {}))
-        fig.add_trace(go.Scatter(x=np.arange(len(values)), y=values, name=name, **style))
+        trace = dict(x=np.arange(len(values)), y=values, name=name, mode="lines")
+        trace.update(styles.get(name, {}))
+        fig.add_trace(go.Scatter(**trace))
     fig.update_xaxes(title="position i")
     return _plain_layout(fig, title, height)
 
@@ -385,7 +386,7 @@ def impulse_transfer_figure(alpha: float, length: int = 40) -> go.Figure:
     h = (1 - alpha) * alpha**i
     omega = np.linspace(0, np.pi, 200)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
-                        subplot_titles=("impulse response hᵢ", "gain |H(e^{iω})|"))
+                        subplot_titles=("impulse response", "gain |H(e^{iω})|"))
     fig.add_trace(go.Bar(x=i, y=h, marker_color="#4c78a8", name="h_i", showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=omega, y=ema_frequency_response(alpha, omega), mode="lines",
                              line=dict(color="#d62728", width=2.5), showlegend=False), 1, 2)
@@ -407,8 +408,11 @@ def score_scatter(
     colorbar_title: str = "score",
     height: int = 420,
     showscale: bool = True,
+    color_range: tuple[float, float] | None = None,
 ) -> go.Figure:
-    """Points coloured by a score (sequential scale; diverging, centred on 0, for signed ones)."""
+    """Points coloured by a score (sequential scale; diverging, centred on 0, for signed ones).
+
+    ``color_range`` fixes the sequential scale's ends, so that two scatters compare."""
     coords = np.asarray(coords, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
     n = coords.shape[0]
@@ -420,6 +424,8 @@ def score_scatter(
         marker.update(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True)
     else:
         marker.update(colorscale=SCORE_SCALE)
+        if color_range is not None:
+            marker.update(cmin=color_range[0], cmax=color_range[1])
     fig = go.Figure(_scatter_cls(n)(x=coords[:, 0], y=coords[:, 1], mode="markers", marker=marker,
                                     customdata=custom, hovertemplate=template, showlegend=False))
     if queries is not None and len(queries):
@@ -457,31 +463,39 @@ def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndar
 
 
 def spectrum_figure(values: np.ndarray, coeffs: np.ndarray, gains: np.ndarray,
-                    filter_name: str) -> go.Figure:
+                    filter_name: str, other_gains: dict[str, np.ndarray] | None = None,
+                    ) -> go.Figure:
     """The query in the eigenbasis ``|Uᵀy|``, the filter ``h(λ)`` and the filtered ``|h(Λ)Uᵀy|``.
 
     The x axis is the eigenvalue λ: low graph frequencies (smooth signals) on the right at
-    λ = 1, high frequencies on the left.
+    λ = 1, high frequencies on the left. Coefficients below ``1e-8`` of the largest (modes
+    the query does not touch, e.g. of another connected component) are left out, not drawn
+    at an arbitrary floor. ``other_gains`` are drawn as thin grey curves to compare filters.
     """
     from plotly.subplots import make_subplots
 
+    values = np.asarray(values, dtype=np.float64)
     floor = 1e-8 * max(float(np.max(np.abs(coeffs))), 1e-300)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=values, y=np.maximum(np.abs(coeffs), floor), mode="markers",
-                             name="|Uᵀy|  (query)",
-                             marker=dict(color="#7f7f7f", size=5)), secondary_y=False)
-    fig.add_trace(go.Scatter(x=values, y=np.maximum(np.abs(gains * coeffs), floor), mode="markers",
-                             name="|h(Λ)Uᵀy|  (filtered)", marker=dict(color="#1f77b4", size=6)),
-                  secondary_y=False)
+    for name, c, colour, size in (("|Uᵀy|  (query)", np.abs(coeffs), "#7f7f7f", 5),
+                                  ("|h(Λ)Uᵀy|  (filtered)", np.abs(gains * coeffs), "#1f77b4", 6)):
+        shown = c >= floor
+        fig.add_trace(go.Scatter(x=values[shown], y=c[shown], mode="markers", name=name,
+                                 marker=dict(color=colour, size=size)), secondary_y=False)
     order = np.argsort(values)
+    for name, other in (other_gains or {}).items():
+        fig.add_trace(go.Scatter(x=values[order], y=np.asarray(other)[order], mode="lines",
+                                 name=f"h(λ): {name}", line=dict(color="#bbbbbb", width=1.5,
+                                                                 dash="dot")),
+                      secondary_y=True)
     fig.add_trace(go.Scatter(x=values[order], y=gains[order], mode="lines",
                              name=f"h(λ): {filter_name}", line=dict(color="#d62728", width=2.5)),
                   secondary_y=True)
     fig.update_xaxes(title="eigenvalue λ of 𝒲  (high frequency ← → low frequency)")
     fig.update_yaxes(title="coefficient magnitude", type="log", secondary_y=False,
                      exponentformat="power")
-    fig.update_yaxes(title="gain h(λ)", secondary_y=True, showgrid=False, rangemode="tozero",
-                     tickformat=".2f", nticks=5)
+    fig.update_yaxes(title="gain h(λ)", secondary_y=True, showgrid=False, range=[0, 1.05],
+                     tickvals=[0, 0.25, 0.5, 0.75, 1.0])
     return _plain_layout(fig, None, 380)
 
 
@@ -497,22 +511,28 @@ def eigenvalue_figure(values: np.ndarray, n_total: int) -> go.Figure:
 
 def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.ndarray,
                           current: int | None, k: int) -> go.Figure:
-    """Relative error (log) and top-k overlap of the rank-r approximation, against r."""
+    """Relative error (log) and top-k overlap of the rank-r approximation against r, in two
+    panels side by side (one y axis each)."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("relative error ‖x_r − x‖ / ‖x‖", f"top-{k} overlap"))
     fig.add_trace(go.Scatter(x=ranks, y=np.maximum(errors, 1e-16), mode="lines+markers",
-                             name="relative error", line=dict(color="#d62728")), secondary_y=False)
+                             name="relative error", line=dict(color="#d62728"),
+                             showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=ranks, y=overlaps, mode="lines+markers", name=f"top-{k} overlap",
-                             line=dict(color="#2ca02c")), secondary_y=True)
+                             line=dict(color="#2ca02c"), showlegend=False), 1, 2)
     if current is not None:
-        fig.add_trace(go.Scatter(x=[current, current], y=[0, 1], mode="lines", name=f"r = {current}",
-                                 line=dict(dash="dot", color="gray")), secondary_y=True)
+        for col in (1, 2):
+            fig.add_vline(x=current, line=dict(dash="dot", color="gray"), row=1, col=col)
+        fig.add_annotation(x=np.log10(current), y=1.0, xref="x2", yref="y2 domain",
+                           text=f"r = {current}", showarrow=False, yshift=8,
+                           font=dict(color="gray"))
     fig.update_xaxes(title="rank r", type="log")
-    fig.update_yaxes(title="‖x_r − x‖ / ‖x‖", type="log", secondary_y=False, exponentformat="power")
-    fig.update_yaxes(title="overlap", range=[0, 1.05], dtick=0.25, tickformat=".0%",
-                     secondary_y=True, showgrid=False)
-    return _plain_layout(fig, None, 340)
+    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
+                     row=1, col=2)
+    return _plain_layout(fig, None, 320)
 
 
 def label_scatter(

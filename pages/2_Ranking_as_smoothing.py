@@ -48,7 +48,9 @@ def exact(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def gallery_figure(data_key, params, layout: str, _coords, _pairs):
-    shown = [i for i in (0, 1, 2, 3, 5, 10, 25, 50, 100, 200) if i < _pairs.rank][:8]
+    low = [i for i in (0, 1, 2, 3, 5, 10, 25) if i < _pairs.rank]
+    high = [_pairs.rank // 2, _pairs.rank - 1] if _pairs.rank > 16 else []
+    shown = sorted(set(low + high))[:8]
     return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown)
 
 
@@ -78,29 +80,40 @@ alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-para
 st.header("1 · The one-dimensional analogue: a moving average")
 left, right = st.columns([3, 2], gap="large")
 with left, ui.guard("the 1-D filter"):
-    kind = st.segmented_control("Signal y", ["impulse", "step", "noisy sine"], default="step",
+    c1, c2 = st.columns([3, 2])
+    kind = c1.segmented_control("Signal y", ["impulse", "step", "noisy sine"], default="step",
                                 key="signal1d") or "step"
+    alpha_1d = c2.select_slider("α of the moving average", ALPHAS, value=0.9, key="alpha_1d",
+                                help="Its own α: on 120 samples, α = 0.99 barely moves (the "
+                                     "response needs ~1/(1−α) = 100 samples to rise).")
     y1 = example_signal(kind)
-    ema = exponential_moving_average(y1, alpha)
-    on_path = graph_filter(shift_matrix(y1.size), y1, alpha)
-    two_sided = graph_filter(normalize(path_graph(y1.size)), y1, alpha)
+    ema = exponential_moving_average(y1, alpha_1d)
+    on_path = graph_filter(shift_matrix(y1.size), y1, alpha_1d)
+    two_sided = graph_filter(normalize(path_graph(y1.size)), y1, alpha_1d)
+    every = np.arange(0, y1.size, 3)
+    ema_name = "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ"
+    path_name = "h_α(S) y on the directed path (every 3rd i)"
+    both_name = "h_α(𝒲) y on the undirected path"
     fig = signals_figure(
-        {"signal y": y1, "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ": ema,
-         "h_α(S) y on the directed path": on_path, "h_α(𝒲) y on the undirected path": two_sided},
+        {"signal y": y1, path_name: on_path, both_name: two_sided, ema_name: ema},
         styles={"signal y": dict(line=dict(color="#bbbbbb", width=1.5)),
-                "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ": dict(line=dict(color="#d62728", width=3)),
-                "h_α(S) y on the directed path": dict(mode="markers",
-                                                      marker=dict(color="#1f77b4", size=5)),
-                "h_α(𝒲) y on the undirected path": dict(line=dict(color="#2ca02c", dash="dash"))},
+                path_name: dict(mode="markers", x=every, y=on_path[every],
+                                marker=dict(color="#1f77b4", size=7, symbol="circle-open",
+                                            line=dict(width=1.5))),
+                both_name: dict(line=dict(color="#2ca02c", dash="dash")),
+                ema_name: dict(line=dict(color="#d62728", width=2.5))},
     )
     ui.show_chart(fig, key="smooth_1d")
     st.caption(
-        f"The moving average and the talk's filter on the directed path graph "
-        f"(S: i−1 → i) are one thing: largest difference {np.max(np.abs(ema - on_path)):.1e}. "
-        "On an undirected graph information flows both ways (green)."
+        f"The moving average (red) and the talk's filter on the directed path graph "
+        f"(S: i−1 → i, blue circles) are one thing: largest difference "
+        f"{np.max(np.abs(ema - on_path)):.1e}. On the undirected path (green) information flows "
+        "both ways, so the step starts to rise before it happens; near the ends a point has one "
+        "neighbour instead of two, which the normalization D^−½WD^−½ weighs differently, hence "
+        "the dip at the last samples."
     )
 with right, ui.guard("the impulse response"):
-    ui.show_chart(impulse_transfer_figure(alpha), key="smooth_impulse")
+    ui.show_chart(impulse_transfer_figure(alpha_1d), key="smooth_impulse")
     st.latex(r"H(z) = (1-\alpha)\sum_{t\ge 0}(\alpha z^{-1})^t = \frac{1-\alpha}{1-\alpha z^{-1}}")
 
 # ---------------------------------------------------------------- on the graph
@@ -133,15 +146,20 @@ with ui.guard("the eigendecomposition"):
         st.caption(f"λ = 1 appears once per connected component ({comps:,} here); isolated points "
                    "give λ = 0. Smooth signals live at λ near 1.")
     with c2:
-        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values), kind), key="smooth_spec")
-        st.caption("Grey: the query y in the eigenbasis (a spike excites every frequency). "
-                   "Red: the filter. Blue: what survives, mostly the low frequencies.")
+        others = {name: make_filter(name, alpha, t, cutoff)(pairs.values)
+                  for name in FILTERS if name != kind}
+        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values), kind, others),
+                      key="smooth_spec")
+        st.caption("Grey dots: the query y in the eigenbasis (a spike excites every frequency). "
+                   "Red: the chosen filter (dotted: the other two, to compare). Blue: what "
+                   "survives, mostly the low frequencies.")
 
     st.subheader("The graph's Fourier modes")
     ui.show_chart(gallery_figure(ws.data_key, ws.params, ws.layout, ws.coords, pairs),
                   key="smooth_gallery")
-    st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative): the top "
-               "ones vary slowly along the manifold, lower ones oscillate faster.")
+    st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative), from the "
+               "top of the spectrum (λ ≈ 1: vary slowly along the manifold) to the bottom of what "
+               "was computed (oscillate from point to neighbouring point).")
 
     st.subheader("Low-rank approximation")
     r = st.slider("rank r", 1, pairs.rank, min(50, pairs.rank), key="rank", bind="query-params")
@@ -154,15 +172,16 @@ with ui.guard("the eigendecomposition"):
     else:
         ref_name = "exact"
     x_r = low_rank_filter(pairs, y, h, r)
+    top = float(max(np.max(x_r), np.max(reference)))
     a, b = st.columns(2)
     with a:
         ui.show_chart(score_scatter(ws.coords, x_r, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"x_r = U_r h(Λ_r) U_rᵀ y, r = {r}",
-                                    height=380), key="smooth_lowrank")
+                                    height=380, color_range=(0.0, top)), key="smooth_lowrank")
     with b:
         ui.show_chart(score_scatter(ws.coords, reference, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
-                                    height=380), key="smooth_exact")
+                                    height=380, color_range=(0.0, top)), key="smooth_exact")
     filter_key = (kind, float(alpha), float(t), float(cutoff))
     curve = error_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
                         pairs, h, reference)

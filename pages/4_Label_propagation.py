@@ -137,8 +137,10 @@ with right:
     norm_name = st.radio("Prediction", list(NORMS), key="norm", horizontal=True,
                          bind="query-params",
                          help="class mass: each column of Z scaled to its class's share of the labels "
-                              "before the argmax (Zhu et al. 2003), usually more accurate. plain "
-                              "argmax: the talk's formula as it is.")
+                              "before the argmax (Zhu et al. 2003); it helps most when the classes "
+                              "overlap or their labels are unbalanced, and can cost a little on "
+                              "well-separated data. plain argmax: the talk's formula as it is. The "
+                              "certainty ω is computed on the scores that make the prediction.")
     cert_as = st.radio("Certainty shown as", ["opacity", "size"], key="cert_as", horizontal=True)
 
 if not labelled:
@@ -172,7 +174,9 @@ with right, ui.guard("the scores"):
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}")
         ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
         cols[1].metric("scikit-learn LabelSpreading", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
-                       delta_color="off")
+                       delta_color="off",
+                       help="scikit-learn builds its own graph (symmetric kNN on the raw features, "
+                            "same k and α), so the difference mixes the graph and the solver.")
     cols[0].metric("Block-CG iterations", f"{result.n_iter}")
     cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
 

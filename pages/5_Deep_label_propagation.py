@@ -103,8 +103,17 @@ def draw_curves(job) -> None:
             constant_values=np.nan)[: deep.n_epochs]
     left, right = st.columns([3, 2], gap="large")
     with left:
-        ui.show_chart(sweep_figure(x, series, "epoch", "accuracy on the unlabelled points"),
-                      key="dlp_curves")
+        fig = sweep_figure(x, series, "epoch", "accuracy on the unlabelled points")
+        warm = deep.config.warmup_epochs
+        if 0 < warm < deep.config.epochs:
+            fig.add_vline(x=warm + 0.5, line=dict(dash="dot", color="gray"),
+                          annotation_text="label propagation starts",
+                          annotation_position="bottom right")
+        ui.show_chart(fig, key="dlp_curves")
+        if warm:
+            st.caption(f"The first {warm} epochs train both networks on the labelled points "
+                       "only (the same seed), so their curves coincide until propagation "
+                       "starts. Stop ends both runs.")
     with right:
         last = deep.classifier_accuracies[-1]
         a, b = st.columns(2)

@@ -29,10 +29,15 @@ def test_numbers_match_the_core():
 
 def test_the_moving_average_equals_the_path_filter_on_the_page():
     at = app_test(PAGE).run()
-    fig = figures(at)["smooth_1d"]
-    ema = decode(fig["data"][1]["y"])
-    on_path = decode(fig["data"][2]["y"])
-    np.testing.assert_allclose(ema, on_path, atol=1e-12)
+    at.select_slider(key="alpha_1d").set_value(0.8).run()
+    traces = {t["name"]: t for t in figures(at)["smooth_1d"]["data"]}
+    ema = decode(traces["EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ"]["y"])
+    on_path = traces["h_α(S) y on the directed path (every 3rd i)"]
+    np.testing.assert_allclose(ema[decode(on_path["x"]).astype(int)], decode(on_path["y"]),
+                               atol=1e-12)
+    from mlviz.spectral import example_signal, exponential_moving_average
+
+    np.testing.assert_allclose(ema, exponential_moving_average(example_signal("step"), 0.8))
 
 
 def test_widgets_move():
