@@ -20,6 +20,7 @@ CLASS_COLORS = (
     "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
 )
 QUERY_COLOR = "#d62728"
+SOLVER_COLORS = {"random walk": "#1f77b4", "conjugate gradient": "#d62728"}
 RING_COLOR = "#ff7f0e"
 EDGE_COLOR = "rgba(90,90,90,0.45)"
 WEBGL_FROM = 3000
@@ -210,6 +211,7 @@ def diffusion_animation(
     decades: float = 4.0,
     frame_ms: int = 350,
     steps: Sequence[int] | None = None,
+    exact: np.ndarray | None = None,
 ) -> go.Figure:
     """Side-by-side scatters of several solvers' iterates, one slider and play button for all.
 
@@ -221,6 +223,8 @@ def diffusion_animation(
     top_k : the current top-k ranked points (queries excluded) are ringed in each frame.
     log_scale : colour by ``log10(f / max f)`` (floor ``-decades``) instead of ``f / max f``.
     steps : the iterations to make frames of (all by default).
+    exact : the exact solution ``f*``; when given, a last panel draws each solver's relative
+        error ``||f(τ) - f*|| / ||f*||`` (log scale) with a marker that follows the slider.
 
     The figure opens on the last iteration; play runs from the first. The colour scale is
     fixed across frames and solvers (relative to the largest score of the last iterates), so
@@ -245,7 +249,9 @@ def diffusion_animation(
 
     cmin, cmax = (-decades, 0.0) if log_scale else (0.0, 1.0)
     bar_title = "log₁₀(f / max f)" if log_scale else "f / max f"
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.03)
+    titles = names + (["relative error to f* against τ"] if exact is not None else [])
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
+    _place_columns(fig, len(names), with_error_panel=exact is not None)
     custom, template = hover_data(np.arange(n), labels, class_names)
     score_fmt = ":.2f" if log_scale else ":.3f"
     template = template.replace("<extra></extra>",
@@ -259,7 +265,9 @@ def diffusion_animation(
                 marker=dict(
                     size=size, color=colours(f0), colorscale=SCORE_SCALE, cmin=cmin, cmax=cmax,
                     showscale=c == len(names),
-                    colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12),
+                    colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12,
+                                  x=fig.layout[f"xaxis{'' if c == 1 else c}"].domain[1] + 0.005,
+                                  xanchor="left"),
                 ),
                 customdata=custom, hovertemplate=template, showlegend=False,
             ),
@@ -282,6 +290,25 @@ def diffusion_animation(
         qt.update(showlegend=c == 1, legendgroup="query")
         fig.add_trace(qt, row=1, col=c)
 
+    errors, error_markers = {}, []
+    if exact is not None:
+        from mlviz.diffusion import relative_errors
+
+        col = len(names) + 1
+        for name in names:
+            err = np.maximum(relative_errors(runs[name][steps], exact), 1e-16)
+            errors[name] = dict(zip(steps, err))
+            colour = SOLVER_COLORS.get(name)
+            fig.add_trace(go.Scatter(
+                x=steps, y=err, mode="lines", name=name, line=dict(width=2, color=colour),
+                hovertemplate=name + "<br>τ = %{x}<br>error %{y:.2e}<extra></extra>",
+            ), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=[steps[-1]], y=[err[-1]], mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(size=11, color=colour, line=dict(width=1.5, color="white")),
+            ), row=1, col=col)
+            error_markers.append(len(fig.data) - 1)
+
     frames = []
     for t in steps:
         data, idx = [], []
@@ -291,6 +318,9 @@ def diffusion_animation(
             data.append(dict(type=fig.data[point_traces[c]].type, marker=dict(color=colours(f))))
             data.append(dict(type="scatter", x=coords[ring, 0], y=coords[ring, 1]))
             idx += [point_traces[c], ring_traces[c]]
+        for name, trace in zip(errors, error_markers):
+            data.append(dict(type="scatter", x=[t], y=[errors[name][t]]))
+            idx.append(trace)
         frames.append(go.Frame(data=data, traces=idx, name=str(t)))
     fig.frames = frames
     redraw = cls is go.Scattergl
@@ -322,13 +352,40 @@ def diffusion_animation(
                       legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0))
     for c in range(1, len(names) + 1):
         fig.update_yaxes(scaleanchor=f"x{'' if c == 1 else c}", row=1, col=c)
+    if errors:
+        col = len(names) + 1
+        every = np.concatenate([list(e.values()) for e in errors.values()])
+        fig.update_yaxes(type="log", tickvals=_log_ticks(every.min(), every.max()),
+                         exponentformat="power", showgrid=True, gridcolor="#eee",
+                         showticklabels=True, row=1, col=col)
+        fig.update_xaxes(showgrid=True, gridcolor="#eee", showticklabels=True, row=1, col=col)
     return fig
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """Powers of ten over ``[low, high]``; 1-2-5 steps as well where that spans under 2 decades."""
+    first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
+    mantissas = (1, 2, 5) if last - first <= 2 else (1,)
+    return [m * 10.0**e for e in range(first, last + 1) for m in mantissas]
+
+
+def _place_columns(fig: go.Figure, n_scatters: int, with_error_panel: bool) -> None:
+    """Equal scatter columns side by side, room for the colour bar, then the error panel."""
+    gap, bar_room = 0.02, 0.14 if with_error_panel else 0.08
+    panel = 0.24 if with_error_panel else 0.0
+    width = (1.0 - bar_room - panel - gap * (n_scatters - 1)) / n_scatters
+    domains = [[c * (width + gap), c * (width + gap) + width] for c in range(n_scatters)]
+    if with_error_panel:
+        domains.append([1.0 - panel, 1.0])
+    for c, (domain, title) in enumerate(zip(domains, fig.layout.annotations)):
+        fig.layout[f"xaxis{'' if c == 0 else c + 1}"].domain = domain
+        title.x = sum(domain) / 2
 
 
 def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) -> go.Figure:
     """Relative error to the exact solution against iteration, log scale, one line per solver."""
     fig = go.Figure()
-    colours = {"random walk": "#1f77b4", "conjugate gradient": "#d62728"}
+    colours = SOLVER_COLORS
     for name, err in errors.items():
         err = np.asarray(err, dtype=np.float64)
         fig.add_trace(go.Scatter(

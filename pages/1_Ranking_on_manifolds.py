@@ -126,15 +126,17 @@ with ui.guard("the diffusion"):
                 "spread nothing; the others do.", icon="ℹ️")
     st.subheader("Watch the scores spread")
     anim = diffusion_animation(ws.coords, result.iterates, queries, top_k=top_k, labels=d.labels,
-                               class_names=d.class_names, log_scale=log_scale, steps=steps)
+                               class_names=d.class_names, log_scale=log_scale, steps=steps,
+                               exact=result.exact)
     ui.show_chart(anim, key="rank_anim")
-    st.caption("Press ▶ play or drag the slider: both panels show the same iteration τ. "
-               "Colour: score relative to the largest score of the last animated iteration. Orange rings: the current top "
-               f"{top_k} (queries excluded). Stars: the queries.")
+    st.caption("Press ▶ play or drag the slider: every panel shows the same iteration τ. "
+               "Colour: score relative to the largest score of the last animated iteration. "
+               f"Orange rings: the current top {top_k} (queries excluded). Stars: the queries. "
+               "Right: each solver's distance to the exact ranking f*, the dot at τ.")
 
     conv_col, rank_col = st.columns([3, 2], gap="large")
     with conv_col:
-        st.subheader("Convergence")
+        st.subheader("Convergence to the tolerance")
         ui.show_chart(convergence_figure(result.errors, tol), key="rank_conv")
         cols = st.columns(len(result.reached))
         for col, (name, hit) in zip(cols, result.reached.items()):

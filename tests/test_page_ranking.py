@@ -5,7 +5,7 @@ from conftest import app_test, assert_clean, decode, figures
 
 from mlviz import query_vector
 from mlviz.datasets import make_toy
-from mlviz.diffusion import conjugate_gradient, random_walk
+from mlviz.diffusion import conjugate_gradient, exact_solution, random_walk, relative_errors
 from mlviz.figures import relative_log_scores
 from mlviz.graph import knn_graph, normalize
 
@@ -29,6 +29,7 @@ def test_queries_from_the_url_and_frames_hold_the_iterates():
     rw = random_walk(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
     cg = conjugate_gradient(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
     top = max(rw[-1].max(), cg[-1].max())
+    exact = exact_solution(Wn, y, 0.9)
     for t in (1, 6, 12):
         frame = fig["frames"][t]
         assert frame["name"] == str(t)
@@ -36,6 +37,12 @@ def test_queries_from_the_url_and_frames_hold_the_iterates():
         cg_colours = decode(frame["data"][2]["marker"]["color"])
         np.testing.assert_allclose(rw_colours, relative_log_scores(rw[t], top), atol=2e-3)
         np.testing.assert_allclose(cg_colours, relative_log_scores(cg[t], top), atol=2e-3)
+        rw_marker, cg_marker = frame["data"][4], frame["data"][5]
+        assert decode(rw_marker["x"]).tolist() == [t] == decode(cg_marker["x"]).tolist()
+        np.testing.assert_allclose(decode(rw_marker["y"]), relative_errors(rw[t : t + 1], exact),
+                                   rtol=1e-9)
+        np.testing.assert_allclose(decode(cg_marker["y"]), relative_errors(cg[t : t + 1], exact),
+                                   rtol=1e-9)
 
 
 def test_clicking_points_sets_the_queries_and_the_url():
