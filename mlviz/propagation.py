@@ -171,21 +171,30 @@ def class_weights(labels, pseudo_labels, n_classes: int) -> np.ndarray:
 def spread_to_unreached(Z, neighbors_idx, weights) -> tuple[np.ndarray, np.ndarray]:
     """Give points that diffusion did not reach (zero row) the weighted vote of their kNN.
 
-    A point is unreached when it is isolated in the graph, or in a component without a
-    label. It takes ``Σ_j w_ij z_j`` over its own (directed) k nearest neighbours, one hop.
+    A point is unreached when it is isolated in the graph, in a component without a label,
+    or so far from every label that CG stopped (at its tolerance) before its score left zero:
+    CG's ``t``-th iterate is zero beyond ``t`` hops of the labels. Each such point takes
+    ``Σ_j w_ij z_j`` over its own (directed) k nearest neighbours; this is repeated, hop by
+    hop, for points whose neighbours were all unreached too, until no row changes. The
+    directed kNN also crosses between the components of the reciprocal graph.
 
     Returns
     -------
     Z : ndarray
-        With unreached rows filled where a neighbour has scores.
+        With unreached rows filled where a chain of neighbours leads to scores.
     unreached : ndarray of bool
         The rows that had no score before.
     """
     Z = np.asarray(Z, dtype=np.float64).copy()
     unreached = ~(np.clip(Z, 0, None).sum(axis=1) > 0)
-    if unreached.any():
-        rows = np.flatnonzero(unreached)
-        Z[rows] = np.einsum("ik,ikc->ic", weights[rows], Z[neighbors_idx[rows]])
+    empty = np.flatnonzero(unreached)
+    while empty.size:
+        votes = np.einsum("ik,ikc->ic", weights[empty], Z[neighbors_idx[empty]])
+        filled = np.clip(votes, 0, None).sum(axis=1) > 0
+        if not filled.any():
+            break
+        Z[empty[filled]] = votes[filled]
+        empty = empty[~filled]
     return Z, unreached
 
 
@@ -484,13 +493,23 @@ def accuracy_vs_alpha(W_norm, labels, y_true, alphas, **kwargs) -> np.ndarray:
 
 
 def accuracy_vs_labels(W_norm, y_true, per_class_values, alpha: float, seed: int = 0,
-                       **kwargs) -> np.ndarray:
-    """Accuracy on the unlabelled points for each number of labels per class."""
+                       draws: int = 1, **kwargs) -> np.ndarray:
+    """Accuracy on the unlabelled points for each number of labels per class.
+
+    With ``draws > 1`` each value is the mean over that many random draws of the labelled
+    points (seeds ``seed, seed + 1, ...``): with one label per class a single draw can land
+    anywhere, and one curve of single draws zigzags.
+    """
+    if int(draws) < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}.")
     out = []
     for m in per_class_values:
-        labels = sample_labelled(y_true, int(m), seed)
-        out.append(_unlabelled_accuracy(
-            y_true, propagate_labels(W_norm, labels, alpha, **kwargs).predictions, labels))
+        scores = []
+        for s in range(seed, seed + int(draws)):
+            labels = sample_labelled(y_true, int(m), s)
+            scores.append(_unlabelled_accuracy(
+                y_true, propagate_labels(W_norm, labels, alpha, **kwargs).predictions, labels))
+        out.append(np.mean(scores))
     return np.array(out)
 
 

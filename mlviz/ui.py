@@ -389,8 +389,14 @@ def sidebar() -> Workspace:
 
 
 def read_ids(param: str, n: int) -> list[int]:
-    """Point ids kept in the URL as ``?param=3,17,40``; invalid entries are dropped."""
-    raw = st.query_params.get(param, "")
+    """Point ids kept in the URL as ``?param=3,17,40``; invalid entries are dropped.
+
+    A page switch drops the parameter from the URL: then the ids this session last wrote
+    (:func:`write_ids`) are read, so queries chosen on one page follow the user to the next.
+    """
+    raw = st.query_params.get(param)
+    if raw is None:
+        raw = st.session_state.get(f"mlviz_ids_{param}", "")
     out = []
     for part in str(raw).split(","):
         part = part.strip()
@@ -418,6 +424,7 @@ def new_selection(chart_key: str) -> list[int]:
 def write_ids(param: str, ids) -> None:
     """Keep point ids in the URL so a copied link reopens the same view."""
     ids = sorted({int(i) for i in ids})
+    st.session_state[f"mlviz_ids_{param}"] = ",".join(map(str, ids))
     if ids:
         st.query_params[param] = ",".join(map(str, ids))
     elif param in st.query_params:

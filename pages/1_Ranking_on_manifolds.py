@@ -82,8 +82,8 @@ with ctrl_col:
 with pick_col:
     with ui.guard("the query picker"):
         fig = class_scatter(ws.coords, d.labels, d.class_names, highlight=queries,
-                            title="click a point, or draw a lasso around several: the queries")
-        fig.update_layout(height=430, dragmode="lasso")
+                            title="click a point, or lasso several (toolbar): the queries")
+        fig.update_layout(height=430)
         ui.show_chart(fig, key="rank_pick", on_select="rerun",
                       selection_mode=("points", "box", "lasso"))
 

@@ -191,8 +191,8 @@ def draw_losses(job) -> None:
         x = np.arange(1, max(len(v) for v in series.values()) + 1)
         padded = {k: np.pad(v, (0, x.size - v.size), constant_values=np.nan)
                   for k, v in series.items()}
-        fig = sweep_figure(x, padded, "epoch", "mean triplet loss")
-        fig.update_yaxes(title="loss", tickformat="")
+        fig = sweep_figure(x, padded, "epoch", "mean triplet loss", fraction=False)
+        fig.update_yaxes(title="loss")
         ui.show_chart(fig, key="ml_loss")
 
 

@@ -22,6 +22,7 @@ from mlviz.propagation import (
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 NORMS = {"class mass": "class_mass", "plain argmax": None}
+LABEL_DRAWS = 5  # random draws of the labelled points averaged per labels-per-class value
 
 
 @st.cache_data(max_entries=32, show_spinner="Propagating labels…")
@@ -62,7 +63,7 @@ def sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X,
         "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, graph=params.mode, kernel=params.kernel,
                                 gamma=params.gamma, normalization=norm)),
         "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, seed=seed,
-                                                 **kw)),
+                                                 draws=LABEL_DRAWS, **kw)),
     }
 
 
@@ -106,10 +107,13 @@ with right:
         n_classes = int(st.number_input("Number of classes", 2, 10, 2, key="n_classes"))
         st.caption("This data set has no ground truth: click points to label them.")
     names = list(d.class_names) if truth is not None else [f"class {c}" for c in range(n_classes)]
-    labelled = read_labelled(n)
-    labelled = {i: c for i, c in labelled.items() if c < n_classes}
     data_changed = st.session_state.get("lp_data") not in (None, ws.data_key)
     st.session_state["lp_data"] = ws.data_key
+    if "L" in st.query_params or data_changed:
+        labelled = read_labelled(n)
+    else:  # back from another page, whose URL does not carry the labels
+        labelled = dict(st.session_state.get("lp_labelled", {}))
+    labelled = {i: c for i, c in labelled.items() if c < n_classes}
     if data_changed:  # labels belong to the data set they were given on
         labelled = {}
         st.session_state.pop("lp_sampling", None)
@@ -130,6 +134,7 @@ with right:
     if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
         labelled = {}
     write_labelled(labelled)
+    st.session_state["lp_labelled"] = labelled
     st.caption(f"{len(labelled)} labelled point(s).")
 
     st.subheader("Propagation")
@@ -145,7 +150,8 @@ with right:
 
 if not labelled:
     with left:
-        st.info("Label at least one point: click points in the plot, or draw labels at random.")
+        st.info("Label at least one point: click points in the plot"
+                + (", or draw labels at random." if truth is not None else "."))
         fig = label_scatter(ws.coords, np.full(n, UNLABELLED), np.zeros(n), np.full(n, UNLABELLED),
                             names, title="click points to label them")
         ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
@@ -161,10 +167,16 @@ with left, ui.guard("label propagation"):
     fig = label_scatter(ws.coords, result.predictions, result.certainty, given, names,
                         certainty_as=cert_as, title="propagated labels; click or lasso to label points")
     ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
-    if result.unreached.any():
-        st.caption(f"{int(result.unreached.sum()):,} point(s) could not be reached by diffusion "
-                   "(isolated in the graph, or in a component without a label); they took the "
-                   "weighted vote of their k nearest neighbours.")
+    unreached = result.unreached & (given == UNLABELLED)
+    if unreached.any():
+        left_out = int(np.sum(unreached & (result.predictions == UNLABELLED)))
+        st.caption(
+            f"{int(unreached.sum()):,} point(s) got no score from the diffusion: isolated in the "
+            "graph, in a component without a label, or more hops from every label than CG took "
+            "to reach its tolerance. They took the weighted vote of their k nearest neighbours, "
+            "hop by hop"
+            + (f"; {left_out:,} had no neighbour chain to a label and stay grey." if left_out
+               else "."))
 
 with right, ui.guard("the scores"):
     unl = given == UNLABELLED
@@ -191,8 +203,12 @@ with ui.guard("the certainty plots"):
             hist = {"unlabelled": result.certainty[unl]}
         ui.show_chart(histogram_figure(hist, "certainty ω of the unlabelled points", "ω"),
                       key="lp_hist")
-        st.caption("Wrong predictions gather at low certainty: that is why deep label propagation "
-                   "weights each pseudo-label by ω.")
+        if truth is not None:
+            st.caption("Wrong predictions gather at low certainty: that is why deep label "
+                       "propagation weights each pseudo-label by ω.")
+        else:
+            st.caption("Deep label propagation weights each pseudo-label by its certainty ω: "
+                       "the faint points count least.")
     with h2:
         ui.show_chart(bar_figure(names, result.class_weights, "class weights ζⱼ = (|Lⱼ| + |Uⱼ|)⁻¹",
                                  "ζ", [class_color(c) for c in range(n_classes)]), key="lp_zeta")
@@ -224,5 +240,6 @@ if truth is not None:
                                            "labels per class", "against labels per class",
                                            log_x=True), key="lp_sweep_labels")
             st.caption("α and labels per class on the current graph; k rebuilds the graph for each "
-                       "value (same edges and weights). The labels-per-class curve draws new labels "
-                       f"with the seed above ({seed}).")
+                       "value (same edges and weights). Each labels-per-class point is the mean "
+                       f"over {LABEL_DRAWS} random draws of the labelled points (seeds {seed}–"
+                       f"{seed + LABEL_DRAWS - 1}).")

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from conftest import PAGE_FILES, ROOT
@@ -171,5 +172,24 @@ def test_switching_pages_keeps_the_data_set(browser, server):
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "circles" in sidebar, sidebar[:300]
         assert "k=12" in page.evaluate("location.href")
+    finally:
+        page.close()
+
+
+def test_clicking_a_point_makes_it_the_query(browser, server):
+    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?q=0", "ranking_click",
+                             height=1000)
+    try:
+        picker = page.locator('[data-testid="stPlotlyChart"]').first
+        points = picker.locator(".scatterlayer .trace").first.locator("path.point")
+        target = points.nth(points.count() // 2)
+        target.scroll_into_view_if_needed()
+        target.click(force=True)
+        page.wait_for_timeout(800)
+        wait_idle(page)
+        queries = parse_qs(urlparse(page.evaluate("location.href")).query).get("q", [""])[0]
+        assert queries and queries != "0", page.evaluate("location.href")
+        page.screenshot(path=str(ARTIFACTS / "ranking_after_click.png"))
+        assert not errors, errors
     finally:
         page.close()

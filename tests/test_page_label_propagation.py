@@ -80,3 +80,16 @@ def test_data_without_labels_lets_the_user_label():
     at.run()
     assert_clean(at)
     assert at.query_params["L"] == "3:0"
+
+
+def test_labels_survive_a_visit_to_another_page():
+    at = app_test(PAGE, per_class="3").run()
+    labels = at.query_params["L"]
+    assert labels.count(":") == 6
+    at.switch_page("pages/1_Ranking_on_manifolds.py").run()
+    assert_clean(at)
+    at.query_params.pop("L", None)  # the other page's URL does not carry them
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.query_params["L"] == labels
+    assert "6 labelled point(s)." in [c.value for c in at.caption]

@@ -152,3 +152,14 @@ def test_tolerance_and_map_over_all_points():
     next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
     assert_clean(at)
     assert any("mAP over 150 queries" in m.value for m in at.markdown)
+
+
+def test_queries_follow_the_user_to_the_smoothing_page_and_back():
+    at = app_test(PAGE, q="40,400").run()
+    at.query_params.pop("q", None)  # a page switch drops the page's own URL parameters
+    at.switch_page("pages/2_Ranking_as_smoothing.py").run()
+    assert_clean(at)
+    assert at.query_params["q"] == "40,400"
+    at.query_params.pop("q", None)
+    at.switch_page(PAGE).run()
+    assert "Queries: 40, 400" in caption_text(at)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import labels_per_class, random_graph
 from sklearn.semi_supervised import LabelSpreading as SklearnLabelSpreading
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -14,6 +15,8 @@ from mlviz.propagation import (
     label_matrix,
     normalized_rows,
     propagate,
+    propagate_labels,
+    spread_to_unreached,
 )
 
 
@@ -88,6 +91,40 @@ def test_estimator_scores_equal_propagation_on_the_same_graph(digits):
     unreached = dense.sum(1) == 0
     np.testing.assert_array_equal(model.unreached_, unreached)
     assert np.all(model.transduction_[unreached & (labels == -1)] == -1)
+
+
+def test_unreached_points_take_the_vote_hop_by_hop():
+    # A directed kNN chain 4 -> 3 -> 2 -> 1 -> 0 and a point 5 whose neighbours lead nowhere.
+    Z = np.zeros((6, 2))
+    Z[0] = [0.2, 0.6]
+    neighbors = np.array([[1, 1], [0, 2], [1, 3], [2, 4], [3, 2], [5, 5]])
+    weights = np.array([[0.5, 0.5], [0.75, 0.25], [1.0, 0.0], [0.5, 0.5], [1.0, 0.0],
+                        [1.0, 0.0]])
+    filled, unreached = spread_to_unreached(Z, neighbors, weights)
+    np.testing.assert_array_equal(unreached, [False, True, True, True, True, True])
+    np.testing.assert_allclose(filled[1], 0.75 * Z[0])                    # hop 1
+    np.testing.assert_allclose(filled[2], filled[1])                      # hop 2
+    np.testing.assert_allclose(filled[3], 0.5 * filled[2])                # hop 3
+    np.testing.assert_allclose(filled[4], filled[3])                      # hop 4
+    np.testing.assert_array_equal(filled[5], [0.0, 0.0])                  # no chain to scores
+    np.testing.assert_array_equal(filled[0], Z[0])
+
+
+def test_points_beyond_cg_hops_are_labelled():
+    # At alpha = 0.5 CG stops long before its Krylov space spans a 400-point path: the far end
+    # is exactly zero after CG and must still get a label, the one the exact solution gives.
+    n = 400
+    rows = np.arange(n - 1)
+    W = sp.coo_matrix((np.ones(n - 1), (rows, rows + 1)), shape=(n, n))
+    W = normalize((W + W.T).tocsr())
+    labels = np.full(n, -1)
+    labels[[0, 1]] = [0, 1]
+    neighbors = np.stack([np.maximum(np.arange(n) - 1, 0), np.minimum(np.arange(n) + 1, n - 1)], 1)
+    weights = np.full((n, 2), 0.5)
+    result = propagate_labels(W, labels, 0.5, normalization=None, neighbors_idx=neighbors,
+                              neighbor_weights=weights)
+    assert result.unreached.sum() > 300
+    assert np.all(result.predictions == np.r_[0, np.ones(n - 1, dtype=int)])
 
 
 def test_unreached_points_get_their_neighbours_vote(digits):
