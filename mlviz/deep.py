@@ -416,8 +416,8 @@ def load_model(
         state = torch.load(buffer, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ValueError(
-            f"buffer is not a saved mlviz model (torch.load failed: {type(exc).__name__}: "
-            f"{str(exc)[:200]})."
+            "buffer is not a model saved by mlviz: it could not be read as a file of tensors "
+            f"({type(exc).__name__}). Only weights saved with save_model load here."
         ) from None
     if not isinstance(state, Mapping) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
@@ -433,9 +433,11 @@ def load_model(
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
+        first_line = str(exc).splitlines()[1].strip() if "\n" in str(exc) else str(exc)[:120]
         raise ValueError(
             f"buffer holds weights that do not fit a {kind!r} network with input_shape="
-            f"{input_shape!r} and n_classes={n_classes}: {str(exc)[:300]}"
+            f"{input_shape!r} and n_classes={n_classes}: they were saved for another "
+            f"network or data set ({first_line[:120]})."
         ) from None
     return model.eval()
 

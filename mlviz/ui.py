@@ -143,6 +143,26 @@ def setup_page(title: str, icon: str = "🌀") -> None:
     st.set_page_config(page_title=f"{title} · mlviz", page_icon=icon, layout="wide")
 
 
+def keep_widgets(*keys: str) -> None:
+    """Let this page's widgets keep their values while the user visits other pages.
+
+    Streamlit forgets a widget's value on a run that does not draw it (any run of another
+    page). Call this before the widgets: it copies each value aside on every run and puts it
+    back when the page is opened again. Values are kept per page: pages may use one key
+    (``alpha``) with different options.
+    """
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    kept = st.session_state.setdefault("mlviz_kept_widgets", {}).setdefault(page, {})
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]
+
+
 @contextmanager
 def guard(what: str = "this view") -> Iterator[None]:
     """Show an error message instead of a traceback; the rest of the page still renders."""

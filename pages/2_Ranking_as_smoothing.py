@@ -64,6 +64,7 @@ def error_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int,
 
 ui.setup_page("Ranking as smoothing", "〰️")
 ws = ui.sidebar()
+ui.keep_widgets("alpha", "alpha_1d", "cutoff", "filter", "heat_t", "overlap_k", "rank", "signal1d")
 d, n = ws.dataset, ws.n
 
 st.title("Ranking as smoothing")

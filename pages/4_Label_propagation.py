@@ -87,6 +87,7 @@ def write_labelled(labelled: dict[int, int]) -> None:
 
 ui.setup_page("Label propagation", "🏷️")
 ws = ui.sidebar()
+ui.keep_widgets("alpha", "cert_as", "click_class", "label_seed", "n_classes", "norm", "per_class")
 d, n = ws.dataset, ws.n
 truth = d.labels
 

@@ -49,6 +49,7 @@ inputs = d.images if images else d.X
 network = "a small CNN on the 8×8 images" if images else "an MLP on the descriptors"
 st.caption(f"Training {network} on **{describe_device(device, ui.TRAINING_THREADS)}**.")
 
+ui.keep_widgets("dlp_per_class", "dlp_epochs", "dlp_warmup", "dlp_k", "dlp_alpha", "dlp_seed")
 c = st.columns(6)
 per_class = c[0].slider("Labels per class", 1, 50, 5, key="dlp_per_class")
 epochs = c[1].slider("Epochs", 2, 60, 20, key="dlp_epochs")
@@ -57,6 +58,9 @@ warmup = c[2].slider("Supervised warm-up epochs", 0, 20, 5, key="dlp_warmup",
 k = c[3].slider("k of the feature graph", 5, 50, 20, key="dlp_k")
 alpha = c[4].select_slider("α", [0.9, 0.95, 0.99, 0.995], value=0.99, key="dlp_alpha")
 seed = int(c[5].number_input("Seed", 0, 9999, 0, key="dlp_seed"))
+if warmup >= epochs:
+    st.caption(f"The warm-up is cut to {epochs - 1} epoch(s): at least one epoch must be left "
+               "for label propagation.")
 warmup = min(warmup, epochs - 1)
 labels = sample_labelled(d.labels, per_class, seed)
 config = DeepLPConfig(epochs=int(epochs), warmup_epochs=int(warmup), k=int(k), alpha=float(alpha),
@@ -77,8 +81,10 @@ if start:
 
 if job is None:
     st.info(f"{int((labels >= 0).sum())} labelled points ({per_class} per class), "
-            f"{int((labels < 0).sum()):,} unlabelled. Press train: on digits an epoch takes "
-            "about half a second on one CPU core.")
+            f"{int((labels < 0).sum()):,} unlabelled. Press train"
+            + (": on digits an epoch takes about half a second on one CPU core." if images
+               else f": an epoch extracts features, builds the graph and propagates over all "
+                    f"{n:,} points, then trains on them."))
     ui.show_chart(label_scatter(ws.coords, np.full(n, UNLABELLED), np.zeros(n), labels,
                                 d.class_names, title="the labelled points training starts from"),
                   key="dlp_start")
@@ -111,20 +117,22 @@ def draw_curves(job) -> None:
                           annotation_position="bottom right")
         ui.show_chart(fig, key="dlp_curves")
         if warm:
-            st.caption(f"The first {warm} epochs train both networks on the labelled points "
+            st.caption(f"The first {warm} epoch(s) train both networks on the labelled points "
                        "only (the same seed), so their curves coincide until propagation "
-                       "starts. Stop ends both runs.")
+                       "starts. The baseline trains after deep LP; Stop ends both, so a "
+                       "stopped baseline has fewer epochs or none.")
     with right:
         last = deep.classifier_accuracies[-1]
         a, b = st.columns(2)
-        a.metric("deep LP classifier", f"{last:.1%}")
+        a.metric(f"deep LP classifier, epoch {deep.n_epochs}", f"{last:.1%}")
         if base is not None and base.n_epochs:
-            b.metric("supervised only", f"{base.classifier_accuracies[-1]:.1%}",
-                     delta=f"{last - base.classifier_accuracies[-1]:+.1%} deep LP",
-                     delta_color="off")
+            at = min(base.n_epochs, deep.n_epochs)  # compare at the same epoch
+            b.metric(f"supervised only, epoch {at}", f"{base.classifier_accuracies[at - 1]:.1%}",
+                     delta=f"{deep.classifier_accuracies[at - 1] - base.classifier_accuracies[at - 1]:+.1%} "
+                           "deep LP", delta_color="off")
         a.metric("seconds per epoch", f"{np.mean(deep.epoch_seconds):.2f}")
-        b.metric("epochs done", f"{deep.n_epochs} / {config.epochs}"
-                 + (" (stopped)" if deep.stopped else ""))
+        b.metric("epochs done (stopped)" if deep.stopped else "epochs done",
+                 f"{deep.n_epochs} / {deep.config.epochs}")
 
 
 if job.running:
@@ -187,7 +195,14 @@ if not job.running and deep.state_dict:
     uploaded = s2.file_uploader("Load weights saved here (.pt)", type=["pt"], key="dlp_load")
     if uploaded is not None:
         with ui.guard("the loaded model"):
-            model = load_model(deep.network, deep.input_shape, deep.n_classes, uploaded.getvalue())
+            try:
+                model = load_model(deep.network, deep.input_shape, deep.n_classes,
+                                   uploaded.getvalue())
+            except ValueError as exc:
+                s2.error(f"{uploaded.name} cannot be loaded here: "
+                         f"{str(exc).removeprefix('buffer ')} Load a .pt file downloaded from "
+                         "this page, trained on the same data set.", icon="⚠️")
+                st.stop()
             pred = extract_features(model, inputs)[1].argmax(1)
             unl = labels < 0
             s2.metric("loaded model: accuracy on the unlabelled points",

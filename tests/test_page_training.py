@@ -29,8 +29,9 @@ def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
     at, job = train(at, "Train", "dlp_job")
     assert_clean(at)
     metrics = {m.label: m.value for m in at.metric}
-    deep = float(metrics["deep LP classifier"].rstrip("%"))
-    base = float(metrics["supervised only"].rstrip("%"))
+    deep = float(metrics["deep LP classifier, epoch 6"].rstrip("%"))
+    base = float(metrics["supervised only, epoch 6"].rstrip("%"))
+    assert metrics["epochs done"] == "6 / 6"
     assert deep > base, (deep, base)
     figs = figures(at)
     assert {"dlp_curves", "dlp_features", "dlp_hist"} <= set(figs)
@@ -45,11 +46,12 @@ def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
     at.run()
     assert_clean(at)
     loaded = {m.label: m.value for m in at.metric}["loaded model: accuracy on the unlabelled points"]
-    assert loaded == metrics["deep LP classifier"]
+    assert loaded == metrics["deep LP classifier, epoch 6"]
     at.get("file_uploader")[0].set_value(("junk.pt", b"not a model", "application/octet-stream"))
     at.run()
     assert not at.exception
-    assert any("not a saved mlviz model" in e.value for e in at.error)
+    message = next(e.value for e in at.error if "junk.pt cannot be loaded here" in e.value)
+    assert "not a model saved by mlviz" in message and "weights_only" not in message
 
 
 def test_results_never_outlive_their_data_set_or_their_labels():
@@ -119,3 +121,15 @@ def test_metric_learning_is_not_offered_on_2d_toys():
     at = app_test(MINING).run()
     assert_clean(at)
     assert any("Fine-tuning needs descriptors" in i.value for i in at.info)
+
+
+def test_deep_lp_settings_survive_a_visit_to_another_page():
+    at = app_test(DEEP, data="real", real="digits").run()
+    at.slider(key="dlp_epochs").set_value(7).run()
+    at.slider(key="dlp_warmup").set_value(2).run()
+    at.switch_page("app.py").run()
+    assert_clean(at)
+    at.switch_page(DEEP).run()
+    assert_clean(at)
+    assert at.slider(key="dlp_epochs").value == 7
+    assert at.slider(key="dlp_warmup").value == 2
