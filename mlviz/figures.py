@@ -434,7 +434,7 @@ def signals_figure(series: dict[str, np.ndarray], title: str | None = None,
 
 
 def impulse_transfer_figure(alpha: float, length: int = 40) -> go.Figure:
-    """The moving average's impulse response ``(1-α)α^i`` and gain ``|H(e^{iω})|``."""
+    """The moving average's impulse response ``(1-α)α^i`` and gain ``|H(e^iω)|``."""
     from plotly.subplots import make_subplots
 
     from mlviz.spectral import ema_frequency_response
@@ -443,7 +443,7 @@ def impulse_transfer_figure(alpha: float, length: int = 40) -> go.Figure:
     h = (1 - alpha) * alpha**i
     omega = np.linspace(0, np.pi, 200)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
-                        subplot_titles=("impulse response", "gain |H(e^{iω})|"))
+                        subplot_titles=("impulse response", "gain |H(e^iω)|"))
     fig.add_trace(go.Bar(x=i, y=h, marker_color="#4c78a8", name="h_i", showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=omega, y=ema_frequency_response(alpha, omega), mode="lines",
                              line=dict(color="#d62728", width=2.5), showlegend=False), 1, 2)
@@ -527,7 +527,7 @@ def spectrum_figure(values: np.ndarray, coeffs: np.ndarray, gains: np.ndarray,
     The x axis is the eigenvalue λ: low graph frequencies (smooth signals) on the right at
     λ = 1, high frequencies on the left. Coefficients below ``1e-8`` of the largest (modes
     the query does not touch, e.g. of another connected component) are left out, not drawn
-    at an arbitrary floor. ``other_gains`` are drawn as thin grey curves to compare filters.
+    at an arbitrary floor. ``other_gains`` are drawn as thin, faint curves to compare filters.
     """
     from plotly.subplots import make_subplots
 
@@ -540,10 +540,11 @@ def spectrum_figure(values: np.ndarray, coeffs: np.ndarray, gains: np.ndarray,
         fig.add_trace(go.Scatter(x=values[shown], y=c[shown], mode="markers", name=name,
                                  marker=dict(color=colour, size=size)), secondary_y=False)
     order = np.argsort(values)
-    for name, other in (other_gains or {}).items():
+    faint = (("#9467bd", "dot"), ("#8c564b", "dash"), ("#7f7f7f", "dashdot"))
+    for (name, other), (colour, dash) in zip((other_gains or {}).items(), faint):
         fig.add_trace(go.Scatter(x=values[order], y=np.asarray(other)[order], mode="lines",
-                                 name=f"h(λ): {name}", line=dict(color="#bbbbbb", width=1.5,
-                                                                 dash="dot")),
+                                 name=f"h(λ): {name}", opacity=0.6,
+                                 line=dict(color=colour, width=1.5, dash=dash)),
                       secondary_y=True)
     fig.add_trace(go.Scatter(x=values[order], y=gains[order], mode="lines",
                              name=f"h(λ): {filter_name}", line=dict(color="#d62728", width=2.5)),
@@ -582,9 +583,9 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
     if current is not None:
         for col in (1, 2):
             fig.add_vline(x=current, line=dict(dash="dot", color="gray"), row=1, col=col)
-        fig.add_annotation(x=np.log10(current), y=1.0, xref="x2", yref="y2 domain",
-                           text=f"r = {current}", showarrow=False, yshift=8,
-                           font=dict(color="gray"))
+        fig.add_annotation(x=np.log10(current), y=0.0, xref="x", yref="y domain",
+                           text=f"r = {current}", showarrow=False, xanchor="left", xshift=4,
+                           yanchor="bottom", font=dict(color="gray"), bgcolor="white")
     fig.update_xaxes(title="rank r", type="log")
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",

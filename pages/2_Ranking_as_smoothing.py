@@ -34,6 +34,7 @@ from mlviz.spectral import (
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 LANCZOS_RANK = 100
+FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
 
 
 @st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
@@ -48,10 +49,19 @@ def exact(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def gallery_figure(data_key, params, layout: str, _coords, _pairs):
-    low = [i for i in (0, 1, 2, 3, 5, 10, 25) if i < _pairs.rank]
-    high = [_pairs.rank // 2, _pairs.rank - 1] if _pairs.rank > 16 else []
-    shown = sorted(set(low + high))[:8]
+    shown = gallery_modes(_pairs.values)
     return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown)
+
+
+def gallery_modes(values: np.ndarray, panels: int = 8) -> list[int]:
+    """Low to high frequency: one mode of the λ = 1 block (one per component, each flat on its
+    component), the modes just after it, then the middle and the last computed."""
+    rank = values.size
+    ones = int(np.sum(values > 1 - 1e-8))
+    start = max(ones, 1)
+    high = [rank // 2, rank - 1] if rank > 16 else []
+    low = [0] + [start + j for j in (0, 1, 2, 4, 9, 24) if start + j < rank]
+    return sorted(set(low[: panels - len(high)] + high))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -60,6 +70,26 @@ def error_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int,
     ranks = np.unique(np.geomspace(1, _pairs.rank, 30).round().astype(int))
     return low_rank_curve(_pairs, query_vector(list(queries), _pairs.vectors.shape[0]), _h,
                           _reference, np.append(ranks, r), top_k, exclude=list(queries))
+
+
+def low_rank_story(curve, top_k: int) -> str:
+    """What the error and overlap curves say, read off the curves themselves."""
+    ranks, errors, overlaps = curve.ranks, curve.relative_error, curve.top_k_overlap
+    if errors[-1] > 1e-6:
+        return (f"Even all {ranks[-1]} computed eigenpairs leave an error of {errors[-1]:.1e}: "
+                "the rest of the spectrum is not computed at this size.")
+    exact_from = ranks[np.flatnonzero(errors <= 1e-8)]
+    if exact_from.size and exact_from[0] < ranks[-1]:
+        return (f"From r = {exact_from[0]} on the approximation is exact: this filter is zero on "
+                "every eigenvalue beyond those.")
+    good = np.flatnonzero(overlaps >= 0.8)
+    if good.size and errors[good[0]] > 0.1:
+        return (f"The top-{top_k} overlap reaches {overlaps[good[0]]:.0%} at r = {ranks[good[0]]} "
+                f"while the error is still {errors[good[0]]:.2f}: the error is dominated by the "
+                "queries' own scores, a spike that needs every frequency, while the ranking of "
+                "the other points needs far fewer eigenpairs.")
+    return ("Here the ranking needs about as many eigenpairs as the scores do. The closer α is "
+            "to 1, the more h concentrates on λ ≈ 1 and the fewer eigenpairs it needs.")
 
 
 ui.setup_page("Ranking as smoothing", "〰️")
@@ -105,13 +135,20 @@ with left, ui.guard("the 1-D filter"):
                 ema_name: dict(line=dict(color="#d62728", width=2.5))},
     )
     ui.show_chart(fig, key="smooth_1d")
+    undirected = {
+        "step": "so the step starts to rise before it happens; near the ends a point has one "
+                "neighbour instead of two, which the normalization D^−½WD^−½ weighs "
+                "differently, hence the dip at the last samples.",
+        "impulse": "so the impulse spreads to both sides, symmetrically, where the moving "
+                   "average only carries it forward.",
+        "noisy sine": "so the smoothed sine is not delayed, where the moving average lags "
+                      "behind it; both remove the noise (high frequencies) and keep the sine.",
+    }[kind]
     st.caption(
         f"The moving average (red) and the talk's filter on the directed path graph "
         f"(S: i−1 → i, blue circles) are one thing: largest difference "
         f"{np.max(np.abs(ema - on_path)):.1e}. On the undirected path (green) information flows "
-        "both ways, so the step starts to rise before it happens; near the ends a point has one "
-        "neighbour instead of two, which the normalization D^−½WD^−½ weighs differently, hence "
-        "the dip at the last samples."
+        f"both ways, {undirected}"
     )
 with right, ui.guard("the impulse response"):
     ui.show_chart(impulse_transfer_figure(alpha_1d), key="smooth_impulse")
@@ -124,7 +161,8 @@ ui.write_ids("q", queries)
 r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK, n)
 controls = st.columns(4)
 kind = controls[0].selectbox("Filter h", FILTERS, key="filter", bind="query-params",
-                             help="h_alpha: the talk's (1−α)/(1−αλ). heat kernel: exp(−t(1−λ)). "
+                             format_func=lambda f: FILTER_NAMES.get(f, f),
+                             help="h_α: the talk's (1−α)/(1−αλ). heat kernel: exp(−t(1−λ)). "
                                   "ideal low-pass: 1 for λ ≥ cutoff, else 0.")
 t = controls[1].slider("heat kernel t", 0.5, 50.0, 5.0, step=0.5, key="heat_t",
                        disabled=kind != "heat kernel")
@@ -143,16 +181,21 @@ with ui.guard("the eigendecomposition"):
     c1, c2 = st.columns([2, 3], gap="large")
     with c1:
         ui.show_chart(eigenvalue_figure(pairs.values, n), key="smooth_eigs")
-        comps = ws.graph.summary.n_components
-        st.caption(f"λ = 1 appears once per connected component ({comps:,} here); isolated points "
-                   "give λ = 0. Smooth signals live at λ near 1.")
+        summary = ws.graph.summary
+        linked = summary.n_components - summary.n_isolated
+        st.caption(f"λ = 1 appears once per connected component with an edge ({linked:,} here)"
+                   + (f"; the {summary.n_isolated:,} isolated point(s) give λ = 0"
+                      if summary.n_isolated else "")
+                   + ". Smooth signals live at λ near 1.")
     with c2:
         others = {name: make_filter(name, alpha, t, cutoff)(pairs.values)
                   for name in FILTERS if name != kind}
-        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values), kind, others),
+        others = {FILTER_NAMES.get(name, name): gain for name, gain in others.items()}
+        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values),
+                                      FILTER_NAMES.get(kind, kind), others),
                       key="smooth_spec")
         st.caption("Grey dots: the query y in the eigenbasis (a spike excites every frequency). "
-                   "Red: the chosen filter (dotted: the other two, to compare). Blue: what "
+                   "Red: the chosen filter (faint: the other two, to compare). Blue: what "
                    "survives, mostly the low frequencies.")
 
     st.subheader("The graph's Fourier modes")
@@ -160,7 +203,9 @@ with ui.guard("the eigendecomposition"):
                   key="smooth_gallery")
     st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative), from the "
                "top of the spectrum (λ ≈ 1: vary slowly along the manifold) to the bottom of what "
-               "was computed (oscillate from point to neighbouring point).")
+               "was computed (oscillate from point to neighbouring point; such modes often "
+               "concentrate on a few points, the rest near zero). λ = 1 has one mode per "
+               "component, each flat on its own component: the first panel shows one.")
 
     st.subheader("Low-rank approximation")
     r = st.slider("rank r", 1, pairs.rank, min(50, pairs.rank), key="rank", bind="query-params")
@@ -173,7 +218,10 @@ with ui.guard("the eigendecomposition"):
     else:
         ref_name = "exact"
     x_r = low_rank_filter(pairs, y, h, r)
-    top = float(max(np.max(x_r), np.max(reference)))
+    others_only = np.ones(n, dtype=bool)
+    others_only[queries] = False  # the queries (stars) would set the scale and hide the rest
+    top = float(max(np.max(x_r[others_only], initial=0.0), np.max(reference[others_only],
+                                                                  initial=0.0))) or 1.0
     a, b = st.columns(2)
     with a:
         ui.show_chart(score_scatter(ws.coords, x_r, queries=queries, labels=d.labels,
@@ -190,20 +238,21 @@ with ui.guard("the eigendecomposition"):
                                         r, top_k), key="smooth_curve")
     at_r = int(np.flatnonzero(curve.ranks == r)[0])
     st.caption(f"At r = {r}: relative error {curve.relative_error[at_r]:.2e}, top-{top_k} overlap "
-               f"{curve.top_k_overlap[at_r]:.0%}. The error is dominated by the queries' own scores, "
-               "a spike that needs every frequency; the ranking of the other points (the overlap) "
-               "is right with far fewer eigenpairs, and the closer α is to 1 the more h "
-               "concentrates on λ ≈ 1.")
+               f"{curve.top_k_overlap[at_r]:.0%}. " + low_rank_story(curve, top_k))
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
     from sklearn.decomposition import PCA
 
-    emb2 = PCA(n_components=2).fit_transform(emb) if emb.shape[1] >= 2 else np.c_[emb, np.zeros(n)]
+    if emb.shape[1] >= 2:
+        emb2 = PCA(n_components=2).fit_transform(emb)
+        emb_title = f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA"
+    else:
+        emb2 = np.c_[emb, np.zeros(n)]
+        emb_title = "r = 1: one coordinate per point, drawn on a line (raise r)"
     e1, e2 = st.columns([3, 2], gap="large")
     with e1:
-        ui.show_chart(class_scatter(emb2, d.labels, d.class_names,
-                                    title=f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA"),
+        ui.show_chart(class_scatter(emb2, d.labels, d.class_names, title=emb_title),
                       key="smooth_embedding")
     with e2:
         st.markdown(
