@@ -744,14 +744,15 @@ def mining_figure(coords: np.ndarray, mined, labels=None, class_names: Sequence[
 
 def recall_table(rows: dict[str, tuple[str, dict]]) -> list[dict]:
     """Rows ``method -> (labels used, evaluate_embedding dict)`` as records for a table,
-    in the shape of the talk's CUB-200 table (R@1, 2, 4, 8 and NMI in percent)."""
+    in the shape of the talk's CUB-200 table (R@1, 2, 4, 8 and NMI in percent, one decimal,
+    as text so that 75.0 does not show as 75 beside 74.1)."""
     out = []
     for method, (labels, scores) in rows.items():
         if scores is None:
             continue
         record = {"method": method, "labels": labels}
         for k in (1, 2, 4, 8):
-            record[f"R@{k}"] = round(100 * scores[f"R@{k}"], 1)
-        record["NMI"] = round(100 * scores["NMI"], 1)
+            record[f"R@{k}"] = f"{100 * scores[f'R@{k}']:.1f}"
+        record["NMI"] = f"{100 * scores['NMI']:.1f}"
         out.append(record)
     return out

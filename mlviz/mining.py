@@ -304,25 +304,26 @@ def _uniform_outside(rng, n: int, excluded: np.ndarray, size: int) -> np.ndarray
 def most_telling_anchor(tuples: list[Mined], labels=None) -> int:
     """The anchor that best shows what mining on manifolds is about.
 
-    Among anchors with both hard positives and hard negatives, the one with the most hard
-    negatives that the diffusion still ranks against a full M (so S- is not merely a point
-    the graph cannot reach out of); with ``labels``, the most hard negatives of another class
-    and then the most hard positives of its own. Else the one with the most hard positives.
+    Among anchors with both hard positives and hard negatives, and a full ``M`` (so ``S-`` is
+    not merely a point the graph cannot reach out of): without labels, the one with the most
+    hard negatives, then the most hard positives; with ``labels``, the one where mining is
+    most right, i.e. the most hard positives of the anchor's class plus hard negatives of
+    another class, less those of the other kind.
     """
     if not tuples:
         raise ValueError("tuples is empty: mine at least one anchor.")
     full = max(t.manifold.size for t in tuples)
     labels = None if labels is None else np.asarray(labels)
 
-    def counts(t: Mined) -> tuple[int, int]:
-        if labels is None:
-            return t.negatives.size, t.positives.size
-        own = labels[t.anchor]
-        return (int(np.sum(labels[t.negatives] != own)), int(np.sum(labels[t.positives] == own)))
-
     def score(t: Mined):
         both = t.positives.size > 0 and t.negatives.size > 0 and t.manifold.size == full
-        negatives, positives = counts(t)
-        return (both, negatives if both else 0, positives, -t.anchor)
+        if not both:
+            return (False, 0, 0, t.positives.size, -t.anchor)
+        if labels is None:
+            return (True, t.negatives.size, t.positives.size, 0, -t.anchor)
+        own = labels[t.anchor]
+        right = int(np.sum(labels[t.positives] == own) + np.sum(labels[t.negatives] != own))
+        wrong = t.positives.size + t.negatives.size - right
+        return (True, right - wrong, int(np.sum(labels[t.negatives] != own)), right, -t.anchor)
 
     return max(tuples, key=score).anchor

@@ -538,8 +538,10 @@ def job_status(job: BackgroundJob, key: str, live=None) -> None:
         if not job.running:
             st.rerun()
         share = min(job.epochs_done / max(job.total_epochs, 1), 1.0)
-        st.progress(share, text=f"{job.current}: {job.epochs_done} of {job.total_epochs} epochs "
-                                "of all runs")
+        names = job.names
+        step = names.index(job.current) + 1 if job.current in names else 1
+        st.progress(share, text=f"run {step} of {len(names)}, {job.current}: "
+                                f"{job.epochs_done} of {job.total_epochs} epochs of all runs")
         if st.button("Stop", icon=":material/stop:", key=f"{key}_stop"):
             job.stop.set()
         if live is not None:

@@ -81,13 +81,15 @@ with left, ui.guard("mining"):
     fig = mining_figure(ws.coords, m, d.labels, d.class_names,
                         title="click a point to make it the anchor")
     ui.show_chart(fig, key="mine_scatter", on_select="rerun", selection_mode=("points",))
+    points = lambda count: f"{count} point{'' if count == 1 else 's'}"  # noqa: E731
     st.caption(
-        f"E has {m.euclidean.size} points, M has {m.manifold.size}"
-        + (f" (diffusion reaches only {m.manifold.size} points from this anchor)"
+        f"E has {points(m.euclidean.size)}, M has {m.manifold.size}"
+        + (f" (diffusion reaches only {points(m.manifold.size)} from this anchor)"
            if m.manifold.size < k_m else "")
-        + f"; {m.positives.size} hard positives, {m.negatives.size} hard negatives. On two moons "
-        "or spirals, choose an anchor near the gap: positives run along its own arc, negatives "
-        "sit just across."
+        + f"; {m.positives.size} hard positive{'' if m.positives.size == 1 else 's'}, "
+        f"{m.negatives.size} hard negative{'' if m.negatives.size == 1 else 's'}."
+        + (" On two moons or spirals, choose an anchor near the gap: positives run along its "
+           "own arc, negatives sit just across." if d.dim == 2 else "")
     )
 
 with right:
@@ -100,17 +102,17 @@ if d.labels is not None:
     st.subheader("Over many anchors: do the labels agree?")
     with ui.guard("the mining statistics"):
         s = mining_statistics(tuples, d.labels, seed=0)
+        share = lambda v: "– (none mined)" if np.isnan(v) else f"{v:.1%}"  # noqa: E731
+        mined_count = lambda mean: (f"{mean * s.n_anchors:,.0f} in all, "  # noqa: E731
+                                    f"{mean:.2g} per anchor")
         table = pd.DataFrame({
-            "mined": [f"hard positives S⁺ (avg {s.mean_positives:.1f} per anchor)",
-                      f"hard negatives S⁻ (avg {s.mean_negatives:.1f} per anchor)"],
-            "share the anchor's class": [s.positives, s.negatives],
-            "compared with": ["random points outside E", "the rest of E (E ∩ M)"],
-            "their share": [s.random_non_neighbours, s.euclidean_others],
+            "mined": [f"hard positives S⁺ ({mined_count(s.mean_positives)})",
+                      f"hard negatives S⁻ ({mined_count(s.mean_negatives)})"],
+            "share the anchor's class": [share(s.positives), share(s.negatives)],
+            "compared with": ["as many random points outside E", "the rest of E (E ∩ M)"],
+            "their share": [share(s.random_non_neighbours), share(s.euclidean_others)],
         })
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
-            "share the anchor's class": st.column_config.NumberColumn(format="percent"),
-            "their share": st.column_config.NumberColumn(format="percent"),
-        })
+        st.dataframe(table, hide_index=True, width="stretch")
         st.caption(f"Over {s.n_anchors:,} anchors (all points up to {MAX_ANCHORS:,}, else a seeded "
                    "sample). Good mining: S⁺ share the class far more often than random points; "
                    "S⁻ share it less often than the Euclidean neighbours that the manifold keeps.")

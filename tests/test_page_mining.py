@@ -30,6 +30,10 @@ def test_sets_match_the_core_for_a_given_anchor():
     assert counts["hard negatives S⁻ = E \\ M"] == m.negatives.size
 
 
+def percent(cell: str) -> float:
+    return float(cell.rstrip("%")) / 100
+
+
 def test_default_anchor_shows_both_kinds_on_spirals():
     at = app_test(PAGE, toy="two spirals").run()
     assert_clean(at)
@@ -44,7 +48,8 @@ def test_default_anchor_shows_both_kinds_on_spirals():
     assert np.all(d.labels[m.positives] == d.labels[anchor])
     assert np.all(d.labels[m.negatives] != d.labels[anchor])
     table = at.dataframe[0].value
-    negatives, others = table.iloc[1]["share the anchor's class"], table.iloc[1]["their share"]
+    negatives, others = (percent(table.iloc[1]["share the anchor's class"]),
+                         percent(table.iloc[1]["their share"]))
     assert negatives < others - 0.3  # S- share the class far less often than the rest of E
 
 
@@ -52,7 +57,8 @@ def test_statistics_show_that_mining_works_on_moons():
     at = app_test(PAGE, noise="0.15").run()
     assert_clean(at)
     table = at.dataframe[0].value
-    positives, random = table.iloc[0]["share the anchor's class"], table.iloc[0]["their share"]
+    positives, random = (percent(table.iloc[0]["share the anchor's class"]),
+                         percent(table.iloc[0]["their share"]))
     assert positives > 0.95 and positives > random + 0.3
 
 
@@ -70,3 +76,12 @@ def test_widgets_and_clicks_move_the_anchor():
     at.button[0].click().run()
     assert_clean(at)
     assert at.query_params["a"] != "123"
+
+
+def test_sizes_that_mine_nothing_say_so():
+    at = app_test(PAGE).run()
+    at.slider(key="kM").set_value(1).run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert table.iloc[0]["share the anchor's class"] == "– (none mined)"
+    assert "None" not in table.to_string() and "nan" not in table.to_string()
