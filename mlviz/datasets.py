@@ -242,7 +242,11 @@ def _read_csv(data: bytes, name: str):
     except UnicodeDecodeError:
         raise DataError(f"{name} is not UTF-8 text; save it as a plain UTF-8 CSV.") from None
     try:
-        rows = [r for r in csv.reader(io.StringIO(text, newline=""))
+        delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","  # one column, or nothing to tell: commas
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
                 if any(cell.strip() for cell in r)]
     except csv.Error as exc:
         raise DataError(f"{name} is not a readable CSV file ({exc}); save it as plain "
@@ -259,10 +263,22 @@ def _read_csv(data: bytes, name: str):
     try:
         table = np.array([[float(c) if c.strip() else np.nan for c in r] for r in rows])
     except ValueError:
-        bad = next(c for r in rows for c in r if not _is_number(c))
+        row, col, bad = next((i, j, c) for i, r in enumerate(rows) for j, c in enumerate(r)
+                             if c.strip() and not _is_number(c))
+        where = f"row {row + 1 + (header is not None)}, column {col + 1}"
+        if header is not None and header[col] == "label":
+            raise DataError(
+                f"{name}: the label column holds {bad[:30]!r} ({where}); labels must be "
+                "integer class ids (0, 1, 2, ...). Replace each class name by a number."
+            ) from None
+        hint = ""
+        if "," in bad and delimiter != ",":
+            hint = " It looks like decimal commas: write numbers with a decimal point."
+        elif any(sep in bad for sep in ",;\t"):
+            hint = " Separate the columns with commas."
         raise DataError(
-            f"{name} has a non-numeric value {bad[:30]!r}; every cell must be a number "
-            "(a header row is allowed)."
+            f"{name} has a non-numeric value {bad[:30]!r} ({where}); every cell must be a "
+            f"number (a header row is allowed).{hint}"
         ) from None
     if table.size == 0:
         raise DataError(f"{name} has no data rows.")
@@ -351,6 +367,12 @@ def _checked_dataset(name, X, labels, coords, max_points) -> Dataset:
         raise DataError(
             f"{name}: {int((lab < 0).sum())} row(s) have label -1; ground-truth labels must be "
             "given for every row or for none."
+        )
+    if lab is not None and len(names) < 2:
+        raise DataError(
+            f"{name}: every row has the same label ({names[0]}); labels that tell nothing apart "
+            "make every accuracy 100 %. Give at least two classes, or leave the labels out to "
+            "load the descriptors unlabelled."
         )
     crd = None
     if coords is not None:

@@ -247,13 +247,16 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
         key="upload",
         help=(
             f".npy: an n×d float array. .npz: arrays X, optional labels (n ints) and coords (n×2). "
-            f".csv: one row per point, optional header with columns 'label', 'x2d', 'y2d'. "
+            f".csv: one row per point (commas, semicolons or tabs), optional header with "
+            f"columns 'label' (integer class ids), 'x2d', 'y2d'. "
             f"At most {ds.MAX_FILE_MB} MB, {ds.MAX_POINTS:,} points, {ds.MAX_FEATURES:,} dimensions."
         ),
     )
     if upload is None:
         last = st.session_state.get("mlviz_last_file")
         if last is not None:
+            sb.caption(f"In use: {last[0][2]}, uploaded earlier in this session. Upload another "
+                       "file to replace it.")
             return last
         sb.info("Upload a .npy, .npz or .csv file of descriptors; until then the last data set stays.")
         raise _KeepLastGood

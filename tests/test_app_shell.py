@@ -138,7 +138,11 @@ BAD_FILES = {
     "obj.npy": (npy_bytes(np.array([{"a": 1}] * 5, dtype=object), allow_pickle=True), "pickled"),
     "one_row.npy": (npy_bytes(np.ones((1, 4))), "at least 3 points"),
     "labels.npz": (npz_bytes(X=np.random.default_rng(0).random((10, 3)), labels=np.arange(7)), "one entry per row"),
-    "text.csv": (b"a,b\n1,2\n3,hello\n4,5\n", "non-numeric"),
+    "text.csv": (b"a,b\n1,2\n3,hello\n4,5\n", "non-numeric value 'hello' (row 3, column 2)"),
+    "named_labels.csv": (b"label,f1\ncat,1\ndog,2\ncat,3\n", "labels must be integer class ids"),
+    "decimal_commas.csv": (b"f1;f2\n0,5;1,5\n2,5;3\n4;5,5\n", "decimal commas"),
+    "one_class.npz": (npz_bytes(X=np.random.default_rng(0).random((10, 3)),
+                                labels=np.full(10, 7)), "same label (7)"),
     "big.npy": (npy_bytes(np.zeros((ds.MAX_POINTS + 1, 1), dtype=np.float32)), "at most"),
     "broken.npz": (b"PK\x03\x04 not really a zip", "could not be read as a .npz"),
     "renamed.npy": (b"1,2,3\n4,5,6\n", "not a .npy file"),
@@ -177,6 +181,12 @@ def test_file_loader_directly():
     d = ds.load_descriptors(csv, "t.csv")
     assert d.X.shape == (3, 3) and d.coords.shape == (3, 2)
     np.testing.assert_array_equal(d.labels, [0, 1, 0])
+    for separated in (csv.replace(b",", b";"), csv.replace(b",", b"\t")):
+        other = ds.load_descriptors(separated, "t.csv")
+        np.testing.assert_array_equal(other.X, d.X)
+        np.testing.assert_array_equal(other.labels, d.labels)
+    single_column = ds.load_descriptors(b"0.5\n1.5\n2.5\n3.5\n", "t.csv")
+    assert single_column.X.shape == (4, 1)
 
 
 def test_the_data_set_follows_the_user_to_another_page():
