@@ -14,10 +14,10 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 SCORE_SCALE = "Viridis"
-CLASS_COLORS = (
+CLASS_COLORS = (  # tab10 with navy for class 7: its grey looked like the edges and "no label"
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+    "#8c564b", "#e377c2", "#393b79", "#bcbd22", "#17becf",
+    "#7f7f7f", "#637939", "#8c6d31", "#843c39", "#7b4173",
 )
 QUERY_COLOR = "#d62728"
 SOLVER_COLORS = {"random walk": "#1f77b4", "conjugate gradient": "#d62728"}
@@ -639,7 +639,8 @@ def label_scatter(
                         line=dict(color="black", width=1.5)),
             customdata=custom, hovertemplate=template.replace("label", "given label"),
         ))
-    return base_layout(fig, title, height)
+    base_layout(fig, title, height)
+    return fig.update_layout(legend=dict(itemsizing="constant"))
 
 
 def histogram_figure(values: dict[str, np.ndarray], title: str, xlabel: str, bins: int = 20,

@@ -469,9 +469,8 @@ def navigation(container) -> None:
 def page_links() -> None:
     """The tour on the home page: each method page with a line on what it shows."""
     for path, label, icon, blurb in _present_pages()[1:]:
-        link, text = st.columns([1, 2], vertical_alignment="center")
-        link.page_link(path, label=f"**{label}**", icon=icon)
-        text.caption(blurb)
+        st.page_link(path, label=f"**{label}**", icon=icon)
+        st.caption(blurb)
 
 
 # ---------------------------------------------------------------- background training

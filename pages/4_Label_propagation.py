@@ -1,5 +1,7 @@
 """Label propagation: propagated labels with certainty, against scikit-learn's LabelSpreading."""
 
+import warnings
+
 import numpy as np
 import streamlit as st
 
@@ -37,13 +39,16 @@ def propagate(data_key, params, labelled: tuple, n_classes: int, alpha: float, n
 
 @st.cache_data(max_entries=16, show_spinner="Running scikit-learn's LabelSpreading…")
 def sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.semi_supervised import LabelSpreading
 
     labels = np.full(_X.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
     model = LabelSpreading(kernel="knn", n_neighbors=params.k, alpha=alpha, max_iter=1000)
-    model.fit(_X, labels)
+    with warnings.catch_warnings():  # its non-convergence is its own business, not the page's
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(_X, labels)
     mask = labels == UNLABELLED
     return float(np.mean(model.transduction_[mask] == _y[mask]))
 
@@ -120,7 +125,8 @@ with right:
         st.session_state.pop("lp_sampling", None)
     if truth is not None:
         per_class = st.slider("Labels per class", 1, 50, 5, key="per_class", bind="query-params")
-        seed = int(st.number_input("Seed", 0, 9999, 0, key="label_seed", bind="query-params"))
+        seed = int(st.number_input("Seed of the random labels", 0, 9999, 0, key="label_seed",
+                                   bind="query-params"))
         draw = st.button("Draw labels at random", icon=":material/casino:", width="stretch")
         previous = st.session_state.get("lp_sampling")
         st.session_state["lp_sampling"] = (per_class, seed)
@@ -186,10 +192,11 @@ with right, ui.guard("the scores"):
         acc = float(np.mean(result.predictions[unl] == truth[unl])) if unl.any() else float("nan")
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}")
         ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
-        cols[1].metric("scikit-learn LabelSpreading", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
+        cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                        delta_color="off",
-                       help="scikit-learn builds its own graph (symmetric kNN on the raw features, "
-                            "same k and α), so the difference mixes the graph and the solver.")
+                       help="scikit-learn's LabelSpreading(kernel='knn'). It builds its own "
+                            "graph (symmetric kNN on the raw features, same k and α), so the "
+                            "difference mixes the graph and the solver.")
     cols[0].metric("Block-CG iterations", f"{result.n_iter}")
     cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
 
