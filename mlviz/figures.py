@@ -450,6 +450,7 @@ def impulse_transfer_figure(alpha: float, length: int = 40) -> go.Figure:
     fig.update_xaxes(title="i", row=1, col=1)
     fig.update_xaxes(title="frequency ω", tickvals=[0, np.pi / 2, np.pi],
                      ticktext=["0", "π/2", "π"], row=1, col=2)
+    fig.update_yaxes(range=[0, 1.05], row=1, col=2)
     return _plain_layout(fig, None, 300)
 
 

@@ -175,10 +175,13 @@ if d.labels is not None:
                          format_func=lambda m: f"all {m:,} points" if m == n else f"{m} random points",
                          help="Every point as a query, in turn; all points take longer on large "
                               "data (one diffusion per point).")
+        now = (ws.data_key, ws.params, float(alpha), metric, int(n_map))
         if st.button("Compute mAP"):
-            st.session_state["rank_map"] = True
-        if st.session_state.get("rank_map"):
-            m = map_comparison(ws.data_key, ws.params, float(alpha), metric, int(n_map), d.X,
-                               ws.graph.W_norm, d.labels)
+            st.session_state["rank_map"] = now
+        asked = st.session_state.get("rank_map")
+        if asked is not None and asked[:2] == now[:2]:  # same data and graph
+            m = map_comparison(*asked, d.X, ws.graph.W_norm, d.labels)
             st.write(f"mAP over {m.n_queries:,} queries: **manifold {m.manifold:.3f}** vs "
-                     f"**{metric} {m.euclidean:.3f}**.")
+                     f"**{metric} {m.euclidean:.3f}**"
+                     + (f" (at α = {asked[2]:g}; press Compute mAP for the current settings)."
+                        if asked != now else "."))

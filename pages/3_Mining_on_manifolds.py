@@ -66,8 +66,7 @@ with right:
         st.session_state["mine_typed"] = typed
         anchor = int(typed)
     if st.button("Random anchor", icon=":material/casino:", width="stretch"):
-        st.session_state["mine_random"] = st.session_state.get("mine_random", 0) + 1
-        anchor = int(np.random.default_rng(st.session_state["mine_random"]).integers(n))
+        anchor = int(np.random.default_rng().integers(n))
     if st.button("Most telling anchor", icon=":material/visibility:", width="stretch",
                  help="An anchor with both hard positives and the most hard negatives."):
         anchor = telling

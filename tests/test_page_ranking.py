@@ -98,6 +98,9 @@ def test_average_precision_and_map_on_digits():
     next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
     assert_clean(at)
     assert any("mAP over 300 queries" in m.value for m in at.markdown)
+    at.select_slider(key="alpha").set_value(0.9).run()  # not recomputed on every move
+    assert_clean(at)
+    assert any("at α = 0.99; press Compute mAP" in m.value for m in at.markdown)
 
 
 def test_out_of_range_queries_in_the_url_are_dropped():
