@@ -215,7 +215,7 @@ def build_graph(data_key: tuple, params: GraphParams, _X: np.ndarray) -> Graph:
     return Graph(nb, weights, W, normalize(W), summarize(W))
 
 
-@st.cache_resource(max_entries=12, show_spinner="Computing the 2-D layout (UMAP takes ~10 s the first time)…")
+@st.cache_resource(max_entries=12, show_spinner="Computing the 2-D layout (UMAP takes 10–20 s the first time on 2 cores)…")
 def build_layout(data_key: tuple, method: str, _X: np.ndarray) -> np.ndarray:
     return layout_2d(_X, method, seed=0)
 
@@ -396,7 +396,8 @@ def sidebar() -> Workspace:
         layout = st.sidebar.selectbox(
             "2-D layout", LAYOUTS, key="layout",
             help="The graph is built in the original space; this only chooses how it is drawn. "
-                 "auto: the file's own 2-D coordinates, else PCA. UMAP takes ~10 s the first time.",
+                 "auto: the file's own 2-D coordinates, else PCA. UMAP takes 10–20 s the "
+                 "first time (2 cores), then it is cached.",
         )
     coords = dataset.coords if dataset.coords is not None and layout == "auto" else None
     if coords is None:
