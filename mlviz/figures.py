@@ -109,10 +109,12 @@ def class_scatter(
     W: sp.spmatrix | None = None,
     title: str | None = None,
     highlight: np.ndarray | None = None,
+    ids: np.ndarray | None = None,
 ) -> go.Figure:
     """Points coloured by class (one legend entry per class), optionally with graph edges.
 
-    Every trace carries the global point ids in ``customdata[0]``.
+    Every trace carries the global point ids in ``customdata[0]``: ``ids`` when the points
+    drawn are a subset, else their row numbers.
     """
     coords = np.asarray(coords, dtype=np.float64)
     n = coords.shape[0]
@@ -121,12 +123,13 @@ def class_scatter(
         fig.add_trace(edge_trace(coords, W))
     cls = _scatter_cls(n)
     size = marker_size(n)
-    ids = np.arange(n)
-    groups = [(None, ids)] if labels is None else [
+    ids = np.arange(n) if ids is None else np.asarray(ids)
+    groups = [(None, np.arange(n))] if labels is None else [
         (c, np.flatnonzero(labels == c)) for c in np.unique(labels)
     ]
     for c, idx in groups:
-        custom, template = hover_data(idx, None if labels is None else labels[idx], class_names)
+        custom, template = hover_data(ids[idx], None if labels is None else labels[idx],
+                                      class_names)
         name = "points" if c is None else (class_names[c] if c < len(class_names) else f"class {c}")
         fig.add_trace(
             cls(
@@ -355,18 +358,44 @@ def diffusion_animation(
     if errors:
         col = len(names) + 1
         every = np.concatenate([list(e.values()) for e in errors.values()])
-        fig.update_yaxes(type="log", tickvals=_log_ticks(every.min(), every.max()),
+        tickvals, ticktext = _log_ticks(every.min(), every.max())
+        fig.update_yaxes(type="log", tickvals=tickvals, ticktext=ticktext,
                          exponentformat="power", showgrid=True, gridcolor="#eee",
                          showticklabels=True, row=1, col=col)
         fig.update_xaxes(showgrid=True, gridcolor="#eee", showticklabels=True, row=1, col=col)
     return fig
 
 
-def _log_ticks(low: float, high: float) -> list[float]:
-    """Powers of ten over ``[low, high]``; 1-2-5 steps as well where that spans under 2 decades."""
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_ticks(low: float, high: float, most: int = 8) -> tuple[list[float], list[str]]:
+    """Tick values and labels for a log axis over ``[low, high]``, in one notation.
+
+    Under a decade: 1–9 steps; under two: 1-2-5 steps; above: powers of ten, every other one
+    or sparser so that at most ``most`` remain. Labels are plain numbers while every tick lies
+    in ``[0.01, 1000]``, else ``m×10ⁿ`` throughout (plotly's own mixes ``0.001`` and ``1×10⁻⁴``).
+    """
+    low, high = max(float(low), 1e-300), max(float(high), float(low), 1e-300)
     first, last = int(np.floor(np.log10(low))), int(np.ceil(np.log10(high)))
-    mantissas = (1, 2, 5) if last - first <= 2 else (1,)
-    return [m * 10.0**e for e in range(first, last + 1) for m in mantissas]
+    span = np.log10(high / low)
+    mantissas = range(1, 10) if span < 1 else (1, 2, 5) if span < 2 else (1,)
+    exps = list(range(first, last + 1))
+    if len(mantissas) == 1:
+        exps = exps[::-1][:: max(1, int(np.ceil(len(exps) / most)))][::-1]  # keep the top
+    values = [m * 10.0**e for e in exps for m in mantissas]
+    values = [v for v in values if low / 1.0001 <= v <= high * 1.0001] or values
+    plain = all(0.01 <= v <= 1000 for v in values)
+
+    def label(v: float) -> str:
+        if plain:
+            return f"{v:g}"
+        e = int(np.floor(np.log10(v) + 1e-9))
+        m = round(v / 10.0**e)
+        power = {0: "1", 1: "10"}.get(e, "10" + str(e).translate(_SUPERSCRIPT))
+        return power if m == 1 else f"{m}" if e == 0 else f"{m}×{power}"
+
+    return values, [label(v) for v in values]
 
 
 def _place_columns(fig: go.Figure, n_scatters: int, with_error_panel: bool) -> None:
@@ -402,7 +431,11 @@ def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) 
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0.5),
     )
     fig.update_xaxes(title="iteration τ", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(type="log", showgrid=True, gridcolor="#eee", exponentformat="power")
+    every = np.concatenate([np.maximum(np.asarray(e, dtype=np.float64), 1e-16)
+                            for e in errors.values()] + ([np.array([tol])] if tol else []))
+    tickvals, ticktext = _log_ticks(every.min(), every.max()) if every.size else (None, None)
+    fig.update_yaxes(type="log", showgrid=True, gridcolor="#eee", tickvals=tickvals,
+                     ticktext=ticktext)
     return fig
 
 
@@ -576,19 +609,27 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
 
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("relative error ‖x_r − x‖ / ‖x‖", f"top-{k} overlap"))
-    fig.add_trace(go.Scatter(x=ranks, y=np.maximum(errors, 1e-16), mode="lines+markers",
-                             name="relative error", line=dict(color="#d62728"),
-                             showlegend=False), 1, 1)
+    errors = np.asarray(errors, dtype=np.float64)
+    floor = 1e-6  # below it, exact to the eye: drawn on the floor as ▼, not 15 decades down
+    shown = np.maximum(errors, floor)
+    fig.add_trace(go.Scatter(
+        x=ranks, y=shown, mode="lines+markers", name="relative error", showlegend=False,
+        line=dict(color="#d62728"), customdata=errors,
+        marker=dict(symbol=np.where(errors < floor, "triangle-down", "circle"),
+                    size=np.where(errors < floor, 10, 6)),
+        hovertemplate="r = %{x}<br>relative error %{customdata:.2e}<extra></extra>",
+    ), 1, 1)
     fig.add_trace(go.Scatter(x=ranks, y=overlaps, mode="lines+markers", name=f"top-{k} overlap",
                              line=dict(color="#2ca02c"), showlegend=False), 1, 2)
     if current is not None:
         for col in (1, 2):
             fig.add_vline(x=current, line=dict(dash="dot", color="gray"), row=1, col=col)
-        fig.add_annotation(x=np.log10(current), y=0.0, xref="x", yref="y domain",
+        fig.add_annotation(x=np.log10(current), y=1.0, xref="x2", yref="y2 domain",
                            text=f"r = {current}", showarrow=False, xanchor="left", xshift=4,
-                           yanchor="bottom", font=dict(color="gray"), bgcolor="white")
+                           yanchor="top", font=dict(color="gray", size=11))
     fig.update_xaxes(title="rank r", type="log")
-    fig.update_yaxes(type="log", exponentformat="power", row=1, col=1)
+    tickvals, ticktext = _log_ticks(shown.min(), max(shown.max(), 1.0))
+    fig.update_yaxes(type="log", tickvals=tickvals, ticktext=ticktext, row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
                      row=1, col=2)
     return _plain_layout(fig, None, 320)
@@ -690,14 +731,17 @@ def sweep_figure(x, series: dict[str, np.ndarray], xlabel: str, title: str,
                                  cliponaxis=False))
     x = np.asarray(list(x), dtype=np.float64)
     if log_x and x.size and np.all(x > 0):
-        fig.update_xaxes(type="log", tickvals=_log_ticks(x.min(), x.max()))
+        tickvals, ticktext = _log_ticks(x.min(), x.max())
+        fig.update_xaxes(type="log", tickvals=tickvals, ticktext=ticktext)
+    elif x.size and np.all(x == np.round(x)) and x.size <= 60:
+        fig.update_xaxes(dtick=max(1, int(np.ceil((x.max() - x.min() + 1) / 12))))
     fig.update_xaxes(title=xlabel)
     if fraction:
         every = np.concatenate([np.asarray(y, dtype=np.float64).ravel() for y in series.values()])
         every = every[np.isfinite(every)]
         low, high = (every.min(), every.max()) if every.size else (0.0, 1.0)
         pad = max(0.02, 0.08 * (high - low))
-        fig.update_yaxes(title="accuracy", tickformat=".0%",
+        fig.update_yaxes(title="accuracy", tickformat=".0%" if high - low + 2 * pad > 0.08 else ".1%",
                          range=[max(0.0, low - pad), min(1.0, high + pad)])
     return _plain_layout(fig, title, height)
 

@@ -12,13 +12,14 @@ import logging
 import os
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
 from mlviz import datasets as ds
@@ -139,28 +140,53 @@ class Workspace:
 
 
 def setup_page(title: str, icon: str = "🌀") -> None:
-    """Page config; the first streamlit call of every page."""
+    """Page config; the first streamlit call of every page. Notes whether the user has just
+    come from another page (for :func:`keep_widgets`)."""
     st.set_page_config(page_title=f"{title} · mlviz", page_icon=icon, layout="wide")
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    last = st.session_state.get("mlviz_this_page")
+    arrived = last is not None and last != page
+    st.session_state["mlviz_arrived"] = arrived
+    st.session_state["mlviz_this_page"] = page
+    if arrived:  # the last page's widgets are still in the session on this first run: keep them
+        kept = st.session_state.setdefault("mlviz_kept_widgets", {}).setdefault(last, {})
+        for key in st.session_state.get("mlviz_kept_keys", {}).get(last, ()):
+            if key in st.session_state:
+                kept[key] = st.session_state[key]
 
 
-def keep_widgets(*keys: str) -> None:
+def keep_widgets(*keys: str, in_url: tuple[str, ...] = ()) -> None:
     """Let this page's widgets keep their values while the user visits other pages.
 
     Streamlit forgets a widget's value on a run that does not draw it (any run of another
-    page). Call this before the widgets: it copies each value aside on every run and puts it
-    back when the page is opened again. Values are kept per page: pages may use one key
-    (``alpha``) with different options.
+    page). Call this before the widgets: when the user leaves, :func:`setup_page` of the next
+    page copies their values aside (they are still in the session on its first run), and
+    when the user comes back they are put back. Values are kept per page: pages may use one
+    key (``alpha``) with different options, and a value left over from another page (in the
+    session or the URL) is dropped, not taken for this page's. ``in_url``: the keys bound to
+    the URL (``bind="query-params"``), written back to it when restored so that a copied link
+    still reopens the view.
     """
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
     page = ctx.page_script_hash if ctx is not None else ""
-    kept = st.session_state.setdefault("mlviz_kept_widgets", {}).setdefault(page, {})
+    st.session_state.setdefault("mlviz_kept_keys", {})[page] = keys
+    if not st.session_state.get("mlviz_arrived", False):
+        return
+    kept = st.session_state.get("mlviz_kept_widgets", {}).get(page, {})
     for key in keys:
-        if key in st.session_state:
-            kept[key] = st.session_state[key]
-        elif key in kept:
-            st.session_state[key] = kept[key]
+        st.session_state.pop(key, None)  # another page's widget of the same key
+        with suppress(StreamlitAPIException):  # a key bound to a widget is Streamlit's
+            if key in kept:                    # to write
+                st.session_state[key] = kept[key]
+                if key in in_url:
+                    st.query_params[key] = str(kept[key])
+            elif key in st.query_params:
+                del st.query_params[key]
 
 
 @contextmanager

@@ -28,7 +28,8 @@ def map_comparison(data_key, params, alpha: float, metric: str, n_queries: int, 
 
 ui.setup_page("Ranking on manifolds", "🧭")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "iters", "logc", "rank_click_adds", "rank_map_n", "rank_tol", "solvers", "topk")
+ui.keep_widgets("alpha", "iters", "logc", "rank_click_adds", "rank_map_n", "rank_tol", "solvers", "topk",
+                in_url=("alpha", "iters", "topk"))
 d, n = ws.dataset, ws.n
 
 st.title("Ranking on manifolds")

@@ -68,6 +68,9 @@ def gallery_modes(values: np.ndarray, panels: int = 8) -> list[int]:
 def error_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int, r: int,
                 _pairs, _h, _reference):
     ranks = np.unique(np.geomspace(1, _pairs.rank, 30).round().astype(int))
+    passed = np.flatnonzero(_h(_pairs.values) != 0)  # a filter that is zero past some λ is
+    if passed.size and passed[-1] + 1 < _pairs.rank:  # exact from there on: sample that rank
+        ranks = np.append(ranks, passed[-1] + 1)
     return low_rank_curve(_pairs, query_vector(list(queries), _pairs.vectors.shape[0]), _h,
                           _reference, np.append(ranks, r), top_k, exclude=list(queries))
 
@@ -94,7 +97,8 @@ def low_rank_story(curve, top_k: int) -> str:
 
 ui.setup_page("Ranking as smoothing", "〰️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "alpha_1d", "cutoff", "filter", "heat_t", "overlap_k", "rank", "signal1d")
+ui.keep_widgets("alpha", "alpha_1d", "cutoff", "filter", "heat_t", "overlap_k", "rank", "signal1d",
+                in_url=("alpha", "filter", "rank"))
 d, n = ws.dataset, ws.n
 
 st.title("Ranking as smoothing")
@@ -205,7 +209,9 @@ with ui.guard("the eigendecomposition"):
                "top of the spectrum (λ ≈ 1: vary slowly along the manifold) to the bottom of what "
                "was computed (oscillate from point to neighbouring point; such modes often "
                "concentrate on a few points, the rest near zero). λ = 1 has one mode per "
-               "component, each flat on its own component: the first panel shows one.")
+               "connected component, ∝ √degree on it and zero elsewhere; with several "
+               "components the solver may return any mix of them, so the first panel shows "
+               "one such mode and the next panels start after them.")
 
     st.subheader("Low-rank approximation")
     r = st.slider("rank r", 1, pairs.rank, min(50, pairs.rank), key="rank", bind="query-params")
@@ -242,18 +248,31 @@ with ui.guard("the eigendecomposition"):
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
+    from scipy.sparse.csgraph import connected_components
     from sklearn.decomposition import PCA
 
+    _, component = connected_components(ws.graph.W_norm, directed=False)
+    largest = component == np.bincount(component).argmax()
+    left_out = int(n - largest.sum())
+    labels_shown = d.labels[largest] if d.labels is not None else None
     if emb.shape[1] >= 2:
-        emb2 = PCA(n_components=2).fit_transform(emb)
-        emb_title = f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA"
-    else:
-        emb2 = np.c_[emb, np.zeros(n)]
-        emb_title = "r = 1: one coordinate per point, drawn on a line (raise r)"
+        emb2 = PCA(n_components=2).fit_transform(emb[largest])
+        emb_fig = class_scatter(emb2, labels_shown, d.class_names, ids=np.flatnonzero(largest),
+                                title=f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA")
+    else:  # one coordinate: spread the points vertically by a seeded jitter to see them
+        jitter = np.random.default_rng(0).uniform(-1, 1, int(largest.sum()))
+        emb_fig = class_scatter(
+            np.c_[emb[largest, 0], jitter], labels_shown, d.class_names,
+            ids=np.flatnonzero(largest),
+            title="r = 1: one coordinate per point (vertical: random jitter); raise r")
+        emb_fig.layout.yaxis.scaleanchor = None
     e1, e2 = st.columns([3, 2], gap="large")
     with e1:
-        ui.show_chart(class_scatter(emb2, d.labels, d.class_names, title=emb_title),
-                      key="smooth_embedding")
+        ui.show_chart(emb_fig, key="smooth_embedding")
+        if left_out:
+            st.caption(f"The {left_out:,} point(s) outside the largest connected component are "
+                       "left out: each small component's λ = 1 mode puts its few points far "
+                       "from the rest, and the projection would show little else.")
     with e2:
         st.markdown(
             "Since $h(\\mathcal W) \\approx (U h(\\Lambda)^{1/2})(U h(\\Lambda)^{1/2})^\\top$, ranking by "

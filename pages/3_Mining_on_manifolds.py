@@ -32,7 +32,8 @@ def all_tuples(data_key, params, k_e: int, k_m: int, alpha: float, _X, _W_norm):
 
 ui.setup_page("Mining on manifolds", "⛏️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "kE", "kM", "ml_anchors", "ml_epochs", "ml_margin", "ml_neg")
+ui.keep_widgets("alpha", "kE", "kM", "ml_anchors", "ml_epochs", "ml_margin", "ml_neg",
+                in_url=("alpha", "kE", "kM"))
 d, n = ws.dataset, ws.n
 
 st.title("Mining on manifolds")

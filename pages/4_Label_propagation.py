@@ -92,7 +92,8 @@ def write_labelled(labelled: dict[int, int]) -> None:
 
 ui.setup_page("Label propagation", "🏷️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "cert_as", "click_class", "label_seed", "n_classes", "norm", "per_class")
+ui.keep_widgets("alpha", "cert_as", "click_class", "label_seed", "n_classes", "norm", "per_class",
+                in_url=("alpha", "label_seed", "norm", "per_class"))
 d, n = ws.dataset, ws.n
 truth = d.labels
 
@@ -190,7 +191,9 @@ with right, ui.guard("the scores"):
     cols = st.columns(2)
     if truth is not None:
         acc = float(np.mean(result.predictions[unl] == truth[unl])) if unl.any() else float("nan")
-        cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}")
+        cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}",
+                       help="Share of the points without a given label that get their true "
+                            "class; points left with no label (grey) count as wrong.")
         ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
         cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                        delta_color="off",
@@ -203,12 +206,15 @@ with right, ui.guard("the scores"):
 with ui.guard("the certainty plots"):
     h1, h2 = st.columns(2, gap="large")
     with h1:
+        unlabelled_left = unl & (result.predictions == UNLABELLED)
         if truth is not None:
             right_pred = result.predictions == truth
             hist = {"correct": result.certainty[unl & right_pred],
-                    "wrong": result.certainty[unl & ~right_pred]}
+                    "wrong": result.certainty[unl & ~right_pred & ~unlabelled_left]}
         else:
-            hist = {"unlabelled": result.certainty[unl]}
+            hist = {"unlabelled": result.certainty[unl & ~unlabelled_left]}
+        if unlabelled_left.any():
+            hist["no label (grey)"] = result.certainty[unlabelled_left]
         ui.show_chart(histogram_figure(hist, "certainty ω of the unlabelled points", "ω"),
                       key="lp_hist")
         if truth is not None:

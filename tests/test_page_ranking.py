@@ -166,3 +166,19 @@ def test_queries_follow_the_user_to_the_smoothing_page_and_back():
     at.query_params.pop("q", None)
     at.switch_page(PAGE).run()
     assert "Queries: 40, 400" in caption_text(at)
+
+
+def test_each_page_keeps_its_own_alpha():
+    at = app_test(PAGE).run()
+    at.select_slider(key="alpha").set_value(0.95).run()
+    at.switch_page("pages/2_Ranking_as_smoothing.py").run()
+    assert_clean(at)
+    assert at.select_slider(key="alpha").value == 0.99  # its own default, not the ranking page's
+    at.select_slider(key="alpha").set_value(0.5).run()
+    at.switch_page("pages/3_Mining_on_manifolds.py").run()
+    assert_clean(at)
+    at.switch_page(PAGE).run()
+    assert_clean(at)
+    assert at.select_slider(key="alpha").value == 0.95
+    at.switch_page("pages/2_Ranking_as_smoothing.py").run()
+    assert at.select_slider(key="alpha").value == 0.5
