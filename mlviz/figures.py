@@ -717,7 +717,7 @@ def bar_figure(names: Sequence[str], values: np.ndarray, title: str, ylabel: str
     fig = go.Figure(go.Bar(x=[str(n) for n in names], y=values,
                            marker_color=list(colours) if colours else None))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(title=ylabel, tickformat=".3g", exponentformat="power")
+    fig.update_yaxes(title=ylabel, tickformat=".3~g")
     return _plain_layout(fig, title, height)
 
 

@@ -217,9 +217,13 @@ with ui.guard("the certainty plots"):
             hist["no label (grey)"] = result.certainty[unlabelled_left]
         ui.show_chart(histogram_figure(hist, "certainty ω of the unlabelled points", "ω"),
                       key="lp_hist")
-        if truth is not None:
+        if truth is not None and len(hist["wrong"]):
             st.caption("Wrong predictions gather at low certainty: that is why deep label "
                        "propagation weights each pseudo-label by ω.")
+        elif truth is not None:
+            st.caption("No propagated label is wrong here"
+                       + ("; the grey points got none at all (certainty 0)."
+                          if unlabelled_left.any() else "."))
         else:
             st.caption("Deep label propagation weights each pseudo-label by its certainty ω: "
                        "the faint points count least.")
