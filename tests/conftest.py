@@ -52,6 +52,13 @@ def assert_clean(at):
     assert not at.error, [e.value for e in at.error]
 
 
+def visit(at, page: str):
+    """Switch the AppTest to another page, run it, and check it ran cleanly."""
+    at.switch_page(page).run()
+    assert_clean(at)
+    return at
+
+
 def figures(at) -> dict:
     """The page's plotly figures as dicts, by widget key (or position)."""
     out = {}

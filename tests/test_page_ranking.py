@@ -1,7 +1,7 @@
 """The ranking page through AppTest: queries, sliders, and frames that hold the core's iterates."""
 
 import numpy as np
-from conftest import app_test, assert_clean, decode, figures
+from conftest import app_test, assert_clean, decode, figures, visit
 
 from mlviz import query_vector
 from mlviz.datasets import make_toy
@@ -171,14 +171,10 @@ def test_queries_follow_the_user_to_the_smoothing_page_and_back():
 def test_each_page_keeps_its_own_alpha():
     at = app_test(PAGE).run()
     at.select_slider(key="alpha").set_value(0.95).run()
-    at.switch_page("pages/2_Ranking_as_smoothing.py").run()
-    assert_clean(at)
+    visit(at, "pages/2_Ranking_as_smoothing.py")
     assert at.select_slider(key="alpha").value == 0.99  # its own default, not the ranking page's
     at.select_slider(key="alpha").set_value(0.5).run()
-    at.switch_page("pages/3_Mining_on_manifolds.py").run()
-    assert_clean(at)
-    at.switch_page(PAGE).run()
-    assert_clean(at)
+    visit(visit(at, "pages/3_Mining_on_manifolds.py"), PAGE)
     assert at.select_slider(key="alpha").value == 0.95
-    at.switch_page("pages/2_Ranking_as_smoothing.py").run()
+    visit(at, "pages/2_Ranking_as_smoothing.py")
     assert at.select_slider(key="alpha").value == 0.5

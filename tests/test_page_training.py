@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload
+from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload, visit
 
 pytestmark = pytest.mark.slow
 
@@ -127,9 +127,6 @@ def test_deep_lp_settings_survive_a_visit_to_another_page():
     at = app_test(DEEP, data="real", real="digits").run()
     at.slider(key="dlp_epochs").set_value(7).run()
     at.slider(key="dlp_warmup").set_value(2).run()
-    at.switch_page("app.py").run()
-    assert_clean(at)
-    at.switch_page(DEEP).run()
-    assert_clean(at)
+    visit(visit(at, "app.py"), DEEP)
     assert at.slider(key="dlp_epochs").value == 7
     assert at.slider(key="dlp_warmup").value == 2
