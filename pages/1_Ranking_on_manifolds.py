@@ -69,7 +69,7 @@ with ctrl_col:
     st.number_input(f"Add a query by index (0–{n - 1})", 0, n - 1, value=None,
                     placeholder="point index", key="rank_add", on_change=_take_typed_query)
     ui.write_ids("q", queries)
-    st.caption(f"Queries: {', '.join(map(str, queries))}")
+    st.caption(f"Query point{'s' if len(queries) > 1 else ''}: {', '.join(map(str, queries))}")
 
     st.subheader("Diffusion")
     alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params",
@@ -89,7 +89,7 @@ with pick_col:
         ui.show_chart(fig, key="rank_pick", on_select="rerun",
                       selection_mode=("points", "box", "lasso"))
 
-with ctrl_col, st.expander("The formulas, with your settings", expanded=True):
+with pick_col, st.expander("The formulas, with your settings", expanded=True):
     kappa = (1 + alpha) / (1 - alpha) if alpha < 1 else np.inf
     st.latex(rf"\mathbf f^{{(\tau)}} = {alpha:g}\,\mathcal W\mathbf f^{{(\tau-1)}} + {1 - alpha:.3g}\,\mathbf y")
     st.latex(rf"\mathcal L_\alpha \mathbf f=\mathbf y,\quad \mathcal L_\alpha=\frac{{I-{alpha:g}\,\mathcal W}}{{{1 - alpha:.3g}}}")

@@ -172,7 +172,7 @@ t = controls[1].slider("heat kernel t", 0.5, 50.0, 5.0, step=0.5, key="heat_t",
                        disabled=kind != "heat kernel")
 cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, 0.9, step=0.01, key="cutoff",
                             disabled=kind != "ideal low-pass")
-controls[3].caption(f"Queries (shared with the ranking page): {', '.join(map(str, queries))}")
+controls[3].caption(f"Query points (shared with the ranking page): {', '.join(map(str, queries))}")
 if n > DENSE_LIMIT:
     st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ {r_max}. "
             f"Below {DENSE_LIMIT:,} points all n are computed exactly.")

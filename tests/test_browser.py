@@ -137,7 +137,7 @@ def test_deep_link_reopens_the_same_view(browser, server):
     try:
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "two spirals: 800 points" in sidebar
-        assert "Queries: 3, 40" in page.locator('[data-testid="stMain"]').inner_text()
+        assert "Query points: 3, 40" in page.locator('[data-testid="stMain"]').inner_text()
         href = page.evaluate("location.href")
         assert "k=15" in href and "q=3%2C40" in href.replace(",", "%2C")
         check_charts(page, errors)

@@ -19,7 +19,7 @@ def caption_text(at) -> str:
 def test_queries_from_the_url_and_frames_hold_the_iterates():
     at = app_test(PAGE, q="5,100", alpha="0.9", iters="12").run()
     assert_clean(at)
-    assert "Queries: 5, 100" in caption_text(at)
+    assert "Query points: 5, 100" in caption_text(at)
     fig = figures(at)["rank_anim"]
     assert len(fig["frames"]) == 13
 
@@ -53,7 +53,7 @@ def test_clicking_points_sets_the_queries_and_the_url():
     }
     at.run()
     assert_clean(at)
-    assert "Queries: 7, 42" in caption_text(at)
+    assert "Query points: 7, 42" in caption_text(at)
     assert at.query_params["q"] == "7,42"
 
 
@@ -106,7 +106,7 @@ def test_average_precision_and_map_on_digits():
 def test_out_of_range_queries_in_the_url_are_dropped():
     at = app_test(PAGE, q="99999,abc,4").run()
     assert_clean(at)
-    assert "Queries: 4" in caption_text(at)
+    assert "Query point: 4" in caption_text(at)
 
 
 def test_clicks_replace_or_add_and_a_typed_index_can_be_typed_again():
@@ -165,7 +165,7 @@ def test_queries_follow_the_user_to_the_smoothing_page_and_back():
     assert at.query_params["q"] == "40,400"
     at.query_params.pop("q", None)
     at.switch_page(PAGE).run()
-    assert "Queries: 40, 400" in caption_text(at)
+    assert "Query points: 40, 400" in caption_text(at)
 
 
 def test_each_page_keeps_its_own_alpha():
