@@ -332,6 +332,14 @@ def normalize(W) -> sp.csr_matrix:
     return out
 
 
+def largest_component(W) -> np.ndarray:
+    """Boolean mask of the nodes in the largest connected component of ``W`` (the first one
+    on ties)."""
+    W = check_square_sparse(W)
+    _, labels = connected_components(W, directed=False)
+    return labels == np.bincount(labels).argmax()
+
+
 def summarize(W) -> GraphSummary:
     """Counts of edges, isolated nodes and connected components of ``W``."""
     W = check_square_sparse(W)

@@ -31,6 +31,7 @@ from mlviz.graph import (
     edge_weights,
     graph_from_neighbors,
     knn_search,
+    largest_component,
     normalize,
     summarize,
 )
@@ -118,6 +119,8 @@ class Graph:
     W: sp.csr_matrix
     W_norm: sp.csr_matrix
     summary: GraphSummary
+    largest: np.ndarray
+    """Mask of the largest connected component."""
 
 
 @dataclass(frozen=True)
@@ -143,12 +146,10 @@ def setup_page(title: str, icon: str = "🌀") -> None:
     """Page config; the first streamlit call of every page. Notes whether the user has just
     come from another page (for :func:`keep_widgets`)."""
     st.set_page_config(page_title=f"{title} · mlviz", page_icon=icon, layout="wide")
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else ""
+    page = _page_id()
     last = st.session_state.get("mlviz_this_page")
     arrived = last is not None and last != page
+    st.session_state["mlviz_first_run"] = last != page  # of this page: a new session, or arrived
     st.session_state["mlviz_arrived"] = arrived
     st.session_state["mlviz_this_page"] = page
     if arrived:  # the last page's widgets are still in the session on this first run: keep them
@@ -156,6 +157,14 @@ def setup_page(title: str, icon: str = "🌀") -> None:
         for key in st.session_state.get("mlviz_kept_keys", {}).get(last, ()):
             if key in st.session_state:
                 kept[key] = st.session_state[key]
+
+
+def _page_id() -> str:
+    """The running page's id (its script hash)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.page_script_hash if ctx is not None else ""
 
 
 def keep_widgets(*keys: str, in_url: tuple[str, ...] = ()) -> None:
@@ -170,10 +179,7 @@ def keep_widgets(*keys: str, in_url: tuple[str, ...] = ()) -> None:
     the URL (``bind="query-params"``), written back to it when restored so that a copied link
     still reopens the view.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else ""
+    page = _page_id()
     st.session_state.setdefault("mlviz_kept_keys", {})[page] = keys
     if not st.session_state.get("mlviz_arrived", False):
         return
@@ -238,7 +244,7 @@ def build_graph(data_key: tuple, params: GraphParams, _X: np.ndarray) -> Graph:
     nb = knn_search(_X, params.k, metric=metric)
     weights = edge_weights(nb, params.kernel, params.gamma)
     W = graph_from_neighbors(nb, weights, params.mode, dtype=np.float64)
-    return Graph(nb, weights, W, normalize(W), summarize(W))
+    return Graph(nb, weights, W, normalize(W), summarize(W), largest_component(W))
 
 
 @st.cache_resource(max_entries=12, show_spinner="Computing the 2-D layout (UMAP takes 10–20 s the first time on 2 cores)…")
@@ -334,13 +340,8 @@ def _falls_apart(summary: GraphSummary) -> bool:
 
 def _restore_shared_state() -> None:
     """On a page's first run: each shared widget takes its URL value, else this session's."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else ""
-    if st.session_state.get("mlviz_page") == page:
+    if not st.session_state.get("mlviz_first_run", True):
         return
-    st.session_state["mlviz_page"] = page
     saved = st.session_state.get("mlviz_shared", {})
     for key, parse in SHARED.items():
         value = saved.get(key)
@@ -438,15 +439,29 @@ def sidebar() -> Workspace:
 # ---------------------------------------------------------------- URL state of a page
 
 
-def read_ids(param: str, n: int) -> list[int]:
-    """Point ids kept in the URL as ``?param=3,17,40``; invalid entries are dropped.
+def url_value(param: str) -> str:
+    """A page's own URL parameter, or the value this session last wrote to it.
 
-    A page switch drops the parameter from the URL: then the ids this session last wrote
-    (:func:`write_ids`) are read, so queries chosen on one page follow the user to the next.
+    A page switch drops the page's own parameters from the URL: then the value last written
+    (:func:`set_url_value`) is read, so queries and labels follow the user across pages.
     """
     raw = st.query_params.get(param)
-    if raw is None:
-        raw = st.session_state.get(f"mlviz_ids_{param}", "")
+    return st.session_state.get(f"mlviz_url_{param}", "") if raw is None else str(raw)
+
+
+def set_url_value(param: str, value: str) -> None:
+    """Write a page's own URL parameter (``""`` removes it) and remember it for the session."""
+    st.session_state[f"mlviz_url_{param}"] = value
+    if value:
+        st.query_params[param] = value
+    elif param in st.query_params:
+        del st.query_params[param]
+
+
+def read_ids(param: str, n: int) -> list[int]:
+    """Point ids kept in the URL as ``?param=3,17,40`` (:func:`url_value`); invalid entries
+    are dropped."""
+    raw = url_value(param)
     out = []
     for part in str(raw).split(","):
         part = part.strip()
@@ -473,12 +488,7 @@ def new_selection(chart_key: str) -> list[int]:
 
 def write_ids(param: str, ids) -> None:
     """Keep point ids in the URL so a copied link reopens the same view."""
-    ids = sorted({int(i) for i in ids})
-    st.session_state[f"mlviz_ids_{param}"] = ",".join(map(str, ids))
-    if ids:
-        st.query_params[param] = ",".join(map(str, ids))
-    elif param in st.query_params:
-        del st.query_params[param]
+    set_url_value(param, ",".join(map(str, sorted({int(i) for i in ids}))))
 
 
 def _present_pages() -> list[tuple[str, str, str, str]]:

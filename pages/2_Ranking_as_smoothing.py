@@ -248,11 +248,9 @@ with ui.guard("the eigendecomposition"):
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
-    from scipy.sparse.csgraph import connected_components
     from sklearn.decomposition import PCA
 
-    _, component = connected_components(ws.graph.W_norm, directed=False)
-    largest = component == np.bincount(component).argmax()
+    largest = ws.graph.largest
     left_out = int(n - largest.sum())
     labels_shown = d.labels[largest] if d.labels is not None else None
     if emb.shape[1] >= 2:

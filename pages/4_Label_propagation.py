@@ -75,7 +75,7 @@ def sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X,
 def read_labelled(n: int) -> dict[int, int]:
     """Labelled points kept in the URL as ``?L=point:class,...``."""
     out = {}
-    for part in str(st.query_params.get("L", "")).split(","):
+    for part in ui.url_value("L").split(","):
         i, _, c = part.partition(":")
         if i.isdigit() and c.isdigit() and int(i) < n:
             out[int(i)] = int(c)
@@ -83,11 +83,7 @@ def read_labelled(n: int) -> dict[int, int]:
 
 
 def write_labelled(labelled: dict[int, int]) -> None:
-    value = ",".join(f"{i}:{c}" for i, c in sorted(labelled.items()))
-    if value:
-        st.query_params["L"] = value
-    elif "L" in st.query_params:
-        del st.query_params["L"]
+    ui.set_url_value("L", ",".join(f"{i}:{c}" for i, c in sorted(labelled.items())))
 
 
 ui.setup_page("Label propagation", "🏷️")
@@ -116,11 +112,7 @@ with right:
     names = list(d.class_names) if truth is not None else [f"class {c}" for c in range(n_classes)]
     data_changed = st.session_state.get("lp_data") not in (None, ws.data_key)
     st.session_state["lp_data"] = ws.data_key
-    if "L" in st.query_params or data_changed:
-        labelled = read_labelled(n)
-    else:  # back from another page, whose URL does not carry the labels
-        labelled = dict(st.session_state.get("lp_labelled", {}))
-    labelled = {i: c for i, c in labelled.items() if c < n_classes}
+    labelled = {i: c for i, c in read_labelled(n).items() if c < n_classes}
     if data_changed:  # labels belong to the data set they were given on
         labelled = {}
         st.session_state.pop("lp_sampling", None)
@@ -142,7 +134,6 @@ with right:
     if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
         labelled = {}
     write_labelled(labelled)
-    st.session_state["lp_labelled"] = labelled
     st.caption(f"{len(labelled)} labelled point(s).")
 
     st.subheader("Propagation")

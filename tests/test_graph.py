@@ -9,6 +9,7 @@ from mlviz.graph import (
     available_backends,
     knn_graph,
     knn_search,
+    largest_component,
     normalize,
     summarize,
 )
@@ -144,3 +145,13 @@ def test_nan_in_x_is_refused(points):
 def test_negative_weights_are_refused():
     with pytest.raises(ValueError, match="non-negative"):
         normalize(sp.csr_matrix(np.array([[0.0, -1.0], [-1.0, 0.0]])))
+
+
+def test_largest_component_mask():
+    import scipy.sparse as sp
+
+    # components {0, 1}, {2, 3, 4}, {5} (isolated)
+    rows, cols = [0, 2, 3], [1, 3, 4]
+    W = sp.coo_matrix((np.ones(3), (rows, cols)), shape=(6, 6))
+    W = (W + W.T).tocsr()
+    np.testing.assert_array_equal(largest_component(W), [0, 0, 1, 1, 1, 0])
