@@ -358,15 +358,24 @@ def diffusion_animation(
     if errors:
         col = len(names) + 1
         every = np.concatenate([list(e.values()) for e in errors.values()])
-        tickvals, ticktext = _log_ticks(every.min(), every.max())
-        fig.update_yaxes(type="log", tickvals=tickvals, ticktext=ticktext,
-                         exponentformat="power", showgrid=True, gridcolor="#eee",
+        fig.update_yaxes(**log_axis(every), showgrid=True, gridcolor="#eee",
                          showticklabels=True, row=1, col=col)
         fig.update_xaxes(showgrid=True, gridcolor="#eee", showticklabels=True, row=1, col=col)
     return fig
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def log_axis(values) -> dict:
+    """Axis settings for a log scale spanning ``values``: ticks in one notation
+    (:func:`_log_ticks`)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return {"type": "log"}
+    tickvals, ticktext = _log_ticks(values.min(), values.max())
+    return {"type": "log", "tickvals": tickvals, "ticktext": ticktext}
 
 
 def _log_ticks(low: float, high: float, most: int = 8) -> tuple[list[float], list[str]]:
@@ -433,9 +442,7 @@ def convergence_figure(errors: dict[str, np.ndarray], tol: float | None = None) 
     fig.update_xaxes(title="iteration τ", showgrid=True, gridcolor="#eee")
     every = np.concatenate([np.maximum(np.asarray(e, dtype=np.float64), 1e-16)
                             for e in errors.values()] + ([np.array([tol])] if tol else []))
-    tickvals, ticktext = _log_ticks(every.min(), every.max()) if every.size else (None, None)
-    fig.update_yaxes(type="log", showgrid=True, gridcolor="#eee", tickvals=tickvals,
-                     ticktext=ticktext)
+    fig.update_yaxes(**log_axis(every), showgrid=True, gridcolor="#eee")
     return fig
 
 
@@ -628,8 +635,7 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
                            text=f"r = {current}", showarrow=False, xanchor="left", xshift=4,
                            yanchor="top", font=dict(color="gray", size=11))
     fig.update_xaxes(title="rank r", type="log")
-    tickvals, ticktext = _log_ticks(shown.min(), max(shown.max(), 1.0))
-    fig.update_yaxes(type="log", tickvals=tickvals, ticktext=ticktext, row=1, col=1)
+    fig.update_yaxes(**log_axis(np.append(shown, 1.0)), row=1, col=1)
     fig.update_yaxes(range=[0, 1.05], tickvals=[0, 0.25, 0.5, 0.75, 1.0], tickformat=".0%",
                      row=1, col=2)
     return _plain_layout(fig, None, 320)
@@ -731,8 +737,7 @@ def sweep_figure(x, series: dict[str, np.ndarray], xlabel: str, title: str,
                                  cliponaxis=False))
     x = np.asarray(list(x), dtype=np.float64)
     if log_x and x.size and np.all(x > 0):
-        tickvals, ticktext = _log_ticks(x.min(), x.max())
-        fig.update_xaxes(type="log", tickvals=tickvals, ticktext=ticktext)
+        fig.update_xaxes(**log_axis(x))
     elif x.size and np.all(x == np.round(x)) and x.size <= 60:
         fig.update_xaxes(dtick=max(1, int(np.ceil((x.max() - x.min() + 1) / 12))))
     fig.update_xaxes(title=xlabel)
