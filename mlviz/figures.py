@@ -738,8 +738,8 @@ def sweep_figure(x, series: dict[str, np.ndarray], xlabel: str, title: str,
     x = np.asarray(list(x), dtype=np.float64)
     if log_x and x.size and np.all(x > 0):
         fig.update_xaxes(**log_axis(x))
-    elif x.size and np.all(x == np.round(x)) and x.size <= 60:
-        fig.update_xaxes(dtick=max(1, int(np.ceil((x.max() - x.min() + 1) / 12))))
+    elif x.size and np.all(x == np.round(x)) and x.max() - x.min() <= 12:
+        fig.update_xaxes(dtick=1)  # a few epochs: whole numbers, not 1.5
     fig.update_xaxes(title=xlabel)
     if fraction:
         every = np.concatenate([np.asarray(y, dtype=np.float64).ravel() for y in series.values()])

@@ -109,7 +109,6 @@ st.markdown(
     "$\\mathbf x \\approx U h(\\Lambda) U^\\top \\mathbf y$ without ever forming $h(\\mathcal W)$ "
     "(Iscen et al., CVPR 2018)."
 )
-alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params")
 
 # ---------------------------------------------------------------- 1-D analogue
 st.header("1 · The one-dimensional analogue: a moving average")
@@ -160,6 +159,8 @@ with right, ui.guard("the impulse response"):
 
 # ---------------------------------------------------------------- on the graph
 st.header("2 · On the graph: frequencies are eigenvectors")
+alpha = st.select_slider("α of h_α on the graph", ALPHAS, value=0.99, key="alpha",
+                         bind="query-params")
 queries = ui.read_ids("q", n) or [0]
 ui.write_ids("q", queries)
 r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK, n)
