@@ -260,6 +260,81 @@ def graph_from_neighbors(
     return W
 
 
+@dataclass(frozen=True)
+class KnnGraph:
+    """A kNN graph and everything derived from it, built once by :func:`build_knn_graph`.
+
+    Attributes
+    ----------
+    neighbors : Neighbors
+        Each point's k nearest neighbours (directed lists, self excluded).
+    weights : ndarray of shape (n, k)
+        The kernel weight of each listed neighbour.
+    W : scipy.sparse.csr_matrix of shape (n, n)
+        Non-negative, symmetric, zero-diagonal adjacency.
+    W_norm : scipy.sparse.csr_matrix of shape (n, n)
+        :math:`\\mathcal{W} = D^{-1/2} W D^{-1/2}`.
+    summary : GraphSummary
+    largest : ndarray of bool, shape (n,)
+        Mask of the largest connected component.
+    """
+
+    neighbors: Neighbors
+    weights: np.ndarray
+    W: sp.csr_matrix
+    W_norm: sp.csr_matrix
+    summary: GraphSummary
+    largest: np.ndarray
+
+
+def build_knn_graph(
+    X,
+    k: int,
+    *,
+    mode: Mode = "reciprocal",
+    kernel: Kernel = "cosine",
+    gamma: float = 3.0,
+    sigma: float | None = None,
+    backend: Backend = "auto",
+    dtype=np.float64,
+) -> KnnGraph:
+    """The one graph pipeline: kNN search → kernel weights → ``W`` → ``𝒲``, with its summary.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+    k : int
+        Neighbours per point, ``1 <= k < n``.
+    mode : {"reciprocal", "union"}
+        Mutual neighbours only (the talk's graph) or either direction.
+    kernel : {"cosine", "gaussian"}
+        ``max(s,0)^gamma`` on cosine similarity (the search is by cosine), or
+        ``exp(-d^2/sigma^2)`` on Euclidean distance (the search is Euclidean).
+    gamma, sigma : float
+        Kernel parameters (see :func:`edge_weights`).
+    backend : {"auto", "faiss", "sklearn", "torch"}
+        See :func:`knn_search`.
+    dtype : numpy dtype
+        Of ``W`` and ``𝒲``.
+
+    Returns
+    -------
+    KnnGraph
+
+    References
+    ----------
+    Zhou et al., "Ranking on data manifolds", NIPS 2003.
+    Iscen et al., "Efficient diffusion on region manifolds", CVPR 2017.
+    """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
+    metric = "cosine" if kernel == "cosine" else "euclidean"
+    nb = knn_search(X, k, metric=metric, backend=backend)
+    weights = edge_weights(nb, kernel, gamma, sigma)
+    W = graph_from_neighbors(nb, weights, mode, dtype)
+    return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest_component(W))
+
+
 def knn_graph(
     X,
     k: int,
@@ -271,37 +346,12 @@ def knn_graph(
     backend: Backend = "auto",
     dtype=np.float32,
 ) -> sp.csr_matrix:
-    """Reciprocal (or union) kNN graph with kernel weights, as scipy CSR.
+    """The adjacency ``W`` of :func:`build_knn_graph` alone, as scipy CSR.
 
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-    k : int
-        Neighbours per point, ``1 <= k < n``.
-    mode : {"reciprocal", "union"}
-        Mutual neighbours only (the talk's graph) or either direction.
-    kernel : {"cosine", "gaussian"}
-        ``max(s,0)^gamma`` on cosine similarity, or ``exp(-d^2/sigma^2)``.
-    gamma, sigma : float
-        Kernel parameters.
-    backend : {"auto", "faiss", "sklearn", "torch"}
-        See :func:`knn_search`.
-
-    Returns
-    -------
-    W : scipy.sparse.csr_matrix of shape (n, n)
-        Non-negative, symmetric, zero diagonal.
-
-    References
-    ----------
-    Zhou et al., "Ranking on data manifolds", NIPS 2003.
-    Iscen et al., "Efficient diffusion on region manifolds", CVPR 2017.
+    Non-negative, symmetric, zero diagonal; parameters as in :func:`build_knn_graph`.
     """
-    metric = "cosine" if kernel == "cosine" else "euclidean"
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
-    nb = knn_search(X, k, metric=metric, backend=backend)
-    return graph_from_neighbors(nb, edge_weights(nb, kernel, gamma, sigma), mode, dtype)
+    return build_knn_graph(X, k, mode=mode, kernel=kernel, gamma=gamma, sigma=sigma,
+                           backend=backend, dtype=dtype).W
 
 
 def normalize(W) -> sp.csr_matrix:

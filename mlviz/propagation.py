@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlviz._validation import check_alpha, check_square_sparse, check_tol
 from mlviz.diffusion import Iterations, block_conjugate_gradient, conjugate_gradient
-from mlviz.graph import edge_weights, graph_from_neighbors, knn_search, normalize
+from mlviz.graph import build_knn_graph
 
 UNLABELLED = -1
 
@@ -198,6 +198,88 @@ def spread_to_unreached(Z, neighbors_idx, weights) -> tuple[np.ndarray, np.ndarr
     return Z, unreached
 
 
+class PseudoLabels(NamedTuple):
+    """What propagated scores say of each point: the talk's ŷ, ω, ζ and loss weights.
+
+    Attributes
+    ----------
+    pseudo_labels : ndarray of int, shape (n,)
+        The given label for a labelled point; ``ŷ_i = argmax_j z_ij`` for an unlabelled one,
+        ``-1`` where ``z_i`` has no positive entry (diffusion did not reach the point).
+    certainty : ndarray of shape (n,)
+        ``ω_i = 1 - H(ẑ_i) / log c``, ``ẑ_i = z_i / Σ_j z_ij`` (for every point).
+    class_weights : ndarray of shape (c,)
+        ``ζ_j = (|L_j| + |U_j|)^-1``, ``U_j`` the unlabelled points with ``ŷ_i = j``.
+    weights : ndarray of shape (n,)
+        Each point's weight in ``L_s + L_w``: 1 on ``L``, ``ω_i ζ_ŷi`` on ``U`` (0 where
+        ``ŷ_i = -1``).
+    """
+
+    pseudo_labels: np.ndarray
+    certainty: np.ndarray
+    class_weights: np.ndarray
+    weights: np.ndarray
+
+
+def check_labels(labels, n: int | None = None, name: str = "labels") -> np.ndarray:
+    """``labels`` as int64 class indices, ``-1`` for unlabelled; a ValueError names what is wrong."""
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        raise ValueError(f"{name} must be a 1-D array of integer class indices (-1 = unlabelled).")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per point ({n}), got {arr.shape[0]}.")
+    if arr.size and arr.min() < UNLABELLED:
+        raise ValueError(f"{name} must be class indices >= 0, or -1 for unlabelled points.")
+    return arr.astype(np.int64)
+
+
+def pseudo_labels(Z, labels) -> PseudoLabels:
+    """Pseudo-labels, certainties, class weights and per-point loss weights from ``Z``.
+
+    The only home of this maths; label propagation and deep LP both read their labels here.
+
+    .. math:: \\hat{y}_i = \\arg\\max_j z_{ij}, \\quad
+              \\omega_i = 1 - \\frac{H(\\hat{\\mathbf{z}}_i)}{\\log c}, \\quad
+              \\zeta_j = (|L_j| + |U_j|)^{-1}, \\quad
+              w_i = \\begin{cases} 1 & i \\in L \\\\ \\omega_i \\zeta_{\\hat{y}_i} & i \\in U
+              \\end{cases}
+
+    (Iscen, Tolias, Avrithis, Chum, "Label propagation for deep semi-supervised learning",
+    CVPR 2019, eq. 8–11; seed, section "label propagation").
+
+    Parameters
+    ----------
+    Z : array-like of shape (n, c)
+        Propagated scores ``(I - alpha W)^-1 Y``; round-off negatives are clipped to 0.
+    labels : array-like of int, shape (n,)
+        Class indices, ``-1`` for unlabelled points.
+
+    Returns
+    -------
+    PseudoLabels
+        A named tuple ``(pseudo_labels, certainty, class_weights, weights)``.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    if Z.ndim != 2 or Z.shape[1] < 1:
+        raise ValueError(f"Z must have shape (n, c), got shape {Z.shape}.")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("Z contains NaN or infinite values.")
+    labels = check_labels(labels, Z.shape[0])
+    c = Z.shape[1]
+    if labels.size and labels.max() >= c:
+        raise ValueError(f"labels must be below the number of columns of Z ({c}).")
+    unlabelled = labels == UNLABELLED
+    reached = np.clip(Z, 0.0, None).sum(axis=1) > 0
+    pseudo = np.where(unlabelled, np.where(reached, Z.argmax(axis=1), UNLABELLED), labels)
+    omega = certainty(Z)
+    zeta = class_weights(labels, pseudo, c)
+    weights = np.ones(labels.shape[0])
+    usable = unlabelled & (pseudo >= 0)
+    weights[unlabelled] = 0.0
+    weights[usable] = omega[usable] * zeta[pseudo[usable]]
+    return PseudoLabels(pseudo.astype(np.int64), omega, zeta, weights)
+
+
 @dataclass
 class PropagatedLabels:
     """Everything label propagation says about each point.
@@ -274,14 +356,12 @@ def propagate_labels(
     unreached = ~(Z.sum(axis=1) > 0)
     if neighbors_idx is not None and neighbor_weights is not None:
         Z, _ = spread_to_unreached(Z, neighbors_idx, neighbor_weights)
-    reached = Z.sum(axis=1) > 0
-    predictions = np.where(reached, Z.argmax(axis=1), UNLABELLED)
-    predictions[known] = labels[known]
+    read = pseudo_labels(Z, labels)
     return PropagatedLabels(
         scores=Z,
-        predictions=predictions,
-        certainty=certainty(Z),
-        class_weights=class_weights(labels, predictions, c),
+        predictions=read.pseudo_labels,
+        certainty=read.certainty,
+        class_weights=read.class_weights,
         unreached=unreached,
         n_iter=prop.iterations.n_iter,
         converged=prop.iterations.converged,
@@ -403,13 +483,12 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         c = self.classes_.size
 
         metric = "cosine" if self.kernel == "cosine" else "euclidean"
-        nb = knn_search(X, self.n_neighbors, metric=metric, backend=self.backend)
-        weights = edge_weights(nb, self.kernel, self.gamma)
-        W_norm = normalize(graph_from_neighbors(nb, weights, self.graph))
+        graph = build_knn_graph(X, self.n_neighbors, mode=self.graph, kernel=self.kernel,
+                                gamma=self.gamma, backend=self.backend, dtype=np.float32)
         result = propagate_labels(
-            W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
-            neighbors_idx=nb.indices if self.unreached == "knn" else None,
-            neighbor_weights=weights, tol=self.tol, max_iter=self.max_iter,
+            graph.W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
+            neighbors_idx=graph.neighbors.indices if self.unreached == "knn" else None,
+            neighbor_weights=graph.weights, tol=self.tol, max_iter=self.max_iter,
             dtype=np.float32,
         )
         if not result.converged:
