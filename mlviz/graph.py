@@ -26,10 +26,10 @@ from mlviz._validation import check_features, check_k, check_square_sparse
 Backend = Literal["auto", "faiss", "sklearn", "torch"]
 Metric = Literal["cosine", "euclidean"]
 Kernel = Literal["cosine", "gaussian"]
-Mode = Literal["reciprocal", "union"]
+Edges = Literal["reciprocal", "union"]
 
 BACKENDS: tuple[str, ...] = ("faiss", "sklearn", "torch")
-MODES: tuple[str, ...] = ("reciprocal", "union")
+EDGES: tuple[str, ...] = ("reciprocal", "union")
 KERNELS: tuple[str, ...] = ("cosine", "gaussian")
 
 
@@ -235,7 +235,7 @@ def edge_weights(
 def graph_from_neighbors(
     neighbors: Neighbors,
     weights: np.ndarray,
-    mode: Mode = "reciprocal",
+    edges: Edges = "reciprocal",
     dtype=np.float32,
 ) -> sp.csr_matrix:
     """Symmetric adjacency ``W`` from directed kNN lists.
@@ -244,15 +244,15 @@ def graph_from_neighbors(
     neighbours (``W = min(A, A^T)``, the talk's graph); ``"union"`` keeps it when either is
     (``W = max(A, A^T)``). Zero diagonal, explicit zeros removed.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+    if edges not in EDGES:
+        raise ValueError(f"edges must be one of {EDGES}, got {edges!r}.")
     n, k = neighbors.indices.shape
     rows = np.repeat(np.arange(n), k)
     A = sp.csr_matrix(
         (weights.ravel().astype(dtype), (rows, neighbors.indices.ravel())), shape=(n, n)
     )
     A.sum_duplicates()
-    W = A.minimum(A.T) if mode == "reciprocal" else A.maximum(A.T)
+    W = A.minimum(A.T) if edges == "reciprocal" else A.maximum(A.T)
     W = sp.csr_matrix(W, dtype=dtype)
     W.setdiag(0)
     W.eliminate_zeros()
@@ -291,7 +291,7 @@ def build_knn_graph(
     X,
     k: int,
     *,
-    mode: Mode = "reciprocal",
+    edges: Edges = "reciprocal",
     kernel: Kernel = "cosine",
     gamma: float = 3.0,
     sigma: float | None = None,
@@ -305,7 +305,7 @@ def build_knn_graph(
     X : array-like of shape (n, d)
     k : int
         Neighbours per point, ``1 <= k < n``.
-    mode : {"reciprocal", "union"}
+    edges : {"reciprocal", "union"}
         Mutual neighbours only (the talk's graph) or either direction.
     kernel : {"cosine", "gaussian"}
         ``max(s,0)^gamma`` on cosine similarity (the search is by cosine), or
@@ -331,7 +331,7 @@ def build_knn_graph(
     metric = "cosine" if kernel == "cosine" else "euclidean"
     nb = knn_search(X, k, metric=metric, backend=backend)
     weights = edge_weights(nb, kernel, gamma, sigma)
-    W = graph_from_neighbors(nb, weights, mode, dtype)
+    W = graph_from_neighbors(nb, weights, edges, dtype)
     return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest_component(W))
 
 
@@ -339,7 +339,7 @@ def knn_graph(
     X,
     k: int,
     *,
-    mode: Mode = "reciprocal",
+    edges: Edges = "reciprocal",
     kernel: Kernel = "cosine",
     gamma: float = 3.0,
     sigma: float | None = None,
@@ -350,7 +350,7 @@ def knn_graph(
 
     Non-negative, symmetric, zero diagonal; parameters as in :func:`build_knn_graph`.
     """
-    return build_knn_graph(X, k, mode=mode, kernel=kernel, gamma=gamma, sigma=sigma,
+    return build_knn_graph(X, k, edges=edges, kernel=kernel, gamma=gamma, sigma=sigma,
                            backend=backend, dtype=dtype).W
 
 

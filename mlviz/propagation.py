@@ -483,7 +483,7 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         c = self.classes_.size
 
         metric = "cosine" if self.kernel == "cosine" else "euclidean"
-        graph = build_knn_graph(X, self.n_neighbors, mode=self.graph, kernel=self.kernel,
+        graph = build_knn_graph(X, self.n_neighbors, edges=self.graph, kernel=self.kernel,
                                 gamma=self.gamma, backend=self.backend, dtype=np.float32)
         result = propagate_labels(
             graph.W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,

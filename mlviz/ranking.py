@@ -16,6 +16,55 @@ from mlviz.diffusion import conjugate_gradient
 from mlviz.metrics import average_precision
 
 
+def top_k(scores, k: int, exclude=None, positive_only: bool = False) -> np.ndarray:
+    """Indices of the ``k`` largest scores, largest first, ties broken by index.
+
+    The only top-k of mlviz. Ties are broken by index even across the k-th place (digits'
+    integer pixels tie often), so the top k is always a prefix of the top k' > k.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,) or (m, n)
+        One ranking, or one per row.
+    k : int
+        How many; at most ``n``.
+    exclude : array-like of int, optional
+        Indices never returned (e.g. the queries); for 2-D scores, one index per row.
+    positive_only : bool
+        Return only indices with a positive score (1-D only: the list may be shorter).
+
+    Returns
+    -------
+    ndarray of int64, shape (k,) or (m, k)
+    """
+    F = np.array(scores, dtype=np.float64, ndmin=1)
+    one = F.ndim == 1
+    F = np.atleast_2d(F)
+    if exclude is not None and np.size(exclude):
+        ex = np.asarray(exclude, dtype=np.int64)
+        if one:
+            F[0, ex] = -np.inf
+        else:
+            F[np.arange(F.shape[0]), ex] = -np.inf
+    k = int(min(k, F.shape[1]))
+    if k <= 0:
+        return np.zeros((0,) if one else (F.shape[0], 0), dtype=np.int64)
+    part = np.argpartition(-F, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(F, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    top = np.take_along_axis(part, order, axis=1)
+    kth = vals.min(axis=1)
+    for row in np.flatnonzero(np.sum(F >= kth[:, None], axis=1) > k):
+        top[row] = np.lexsort((np.arange(F.shape[1]), -F[row]))[:k]
+    top = top.astype(np.int64)
+    if not one:
+        return top
+    top = top[0]
+    if exclude is not None and np.size(exclude):
+        top = top[np.isfinite(F[0, top])]
+    return top[F[0, top] > 0] if positive_only else top
+
+
 def _unit(X: np.ndarray) -> np.ndarray:
     return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-300)
 

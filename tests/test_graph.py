@@ -23,7 +23,7 @@ def points():
 def test_graph_is_symmetric_nonnegative_zero_diagonal(points):
     for mode in ("reciprocal", "union"):
         for kernel in ("cosine", "gaussian"):
-            W = knn_graph(points, 10, mode=mode, kernel=kernel)
+            W = knn_graph(points, 10, edges=mode, kernel=kernel)
             assert sp.isspmatrix_csr(W)
             assert abs(W - W.T).max() == 0
             assert W.data.min() > 0
