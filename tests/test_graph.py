@@ -33,8 +33,8 @@ def test_graph_is_symmetric_nonnegative_zero_diagonal(points):
 def test_reciprocal_is_the_mutual_part_of_union(points):
     nb = knn_search(points, 10, metric="euclidean")
     lists = [set(row) for row in nb.indices]
-    W = knn_graph(points, 10, mode="reciprocal", kernel="gaussian")
-    U = knn_graph(points, 10, mode="union", kernel="gaussian")
+    W = knn_graph(points, 10, edges="reciprocal", kernel="gaussian")
+    U = knn_graph(points, 10, edges="union", kernel="gaussian")
     rows, cols = W.nonzero()
     for i, j in zip(rows, cols):
         assert j in lists[i] and i in lists[j]
@@ -46,7 +46,7 @@ def test_reciprocal_is_the_mutual_part_of_union(points):
 
 
 def test_cosine_kernel_is_similarity_to_the_power_gamma(points):
-    W = knn_graph(points, 5, mode="union", kernel="cosine", gamma=3.0, dtype=np.float64)
+    W = knn_graph(points, 5, edges="union", kernel="cosine", gamma=3.0, dtype=np.float64)
     unit = points / np.linalg.norm(points, axis=1, keepdims=True)
     i, j = W.nonzero()
     s = np.einsum("ij,ij->i", unit[i], unit[j])

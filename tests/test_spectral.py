@@ -46,7 +46,7 @@ def test_eigenpairs_are_orthonormal_descending_and_reconstruct(graph):
 
 def test_lanczos_agrees_with_dense(digits):
     X, _ = digits
-    Wn = normalize(knn_graph(X[:1500], 10, mode="union", dtype=np.float64))
+    Wn = normalize(knn_graph(X[:1500], 10, edges="union", dtype=np.float64))
     W_big = sp.block_diag([Wn, Wn]).tocsr()  # 3000 nodes: above DENSE_LIMIT, uses eigsh
     dense = np.linalg.eigvalsh(Wn.toarray())[::-1]
     top = eigenpairs(W_big, 20)
