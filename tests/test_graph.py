@@ -125,7 +125,7 @@ def test_summary_counts_isolated_nodes_and_components():
         (dict(k=300), "k"),
         (dict(k=0), "k"),
         (dict(k=5, kernel="laplace"), "kernel"),
-        (dict(k=5, mode="mutual"), "mode"),
+        (dict(k=5, edges="mutual"), "edges"),
         (dict(k=5, backend="annoy"), "backend"),
         (dict(k=5, gamma=-1.0), "gamma"),
     ],
