@@ -5,8 +5,11 @@ import streamlit as st
 from mlviz import ui
 from mlviz.figures import class_scatter
 
+STATE = ui.PageState("home", ui.flag("show_edges", True))
+
 ui.setup_page("Learning on manifolds", "🌀")
 ws = ui.sidebar()
+STATE.sync(show_edges=ws.n <= 3000)
 
 st.title("Learning on manifolds, interactively")
 st.markdown(
@@ -23,7 +26,7 @@ the exact view.
 
 left, right = st.columns([3, 2], gap="large")
 with left, ui.guard("the data set view"):
-    show_edges = st.toggle("Show the graph's edges", value=ws.n <= 3000, key="home_edges")
+    show_edges = st.toggle("Show the graph's edges", key=STATE.key("show_edges"))
     d = ws.dataset
     fig = class_scatter(
         ws.coords, d.labels, d.class_names, W=ws.graph.W if show_edges else None,
@@ -41,7 +44,7 @@ with right:
     b.metric("isolated points", f"{s.n_isolated:,}")
     p = ws.params
     st.markdown(
-        f"Graph: **{p.mode}** {p.k}-NN, weights "
+        f"Graph: **{p.edges}** {p.k}-NN, weights "
         + ("$w_{ij}=\\max(s_{ij},0)^{" + f"{p.gamma:g}" + "}$ on cosine similarity"
            if p.kernel == "cosine" else "$w_{ij}=\\exp(-d_{ij}^2/\\sigma^2)$ on Euclidean distance, "
            "$\\sigma^2$ the mean squared distance to the $k$-th neighbour")

@@ -26,11 +26,11 @@ from _data import machine_info  # noqa: E402
 
 # (page, widget kind, key, two values to alternate between)
 MOVES = [
-    ("app.py", "toggle", "home_edges", (False, True)),
-    ("pages/1_Ranking_on_manifolds.py", "slider", "topk", (12, 10)),
-    ("pages/2_Ranking_as_smoothing.py", "slider", "overlap_k", (25, 20)),
-    ("pages/3_Mining_on_manifolds.py", "slider", "kE", (12, 10)),
-    ("pages/4_Label_propagation.py", "radio", "cert_as", ("size", "opacity")),
+    ("app.py", "toggle", "home_show_edges", (False, True)),
+    ("pages/1_Ranking_on_manifolds.py", "slider", "rank_topk", (12, 10)),
+    ("pages/2_Ranking_as_smoothing.py", "slider", "smooth_overlap_k", (25, 20)),
+    ("pages/3_Mining_on_manifolds.py", "slider", "mine_k_e", (12, 10)),
+    ("pages/4_Label_propagation.py", "radio", "lp_cert_as", ("size", "opacity")),
     ("pages/5_Deep_label_propagation.py", "slider", "dlp_per_class", (6, 5)),
 ]
 TARGET_S = 0.3

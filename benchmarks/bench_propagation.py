@@ -16,7 +16,7 @@ vs 1000 power iterations: the plain scipy loop ``F = a W F + (1-a) Y`` (the peer
 target), ``mlviz.diffusion.random_walk``, and the loop with torch's threaded CSR product
 (the product block CG uses); ``random_walk`` also run to the tolerance at 10k.
 
-Part 2 (whole fit): ``mlviz.propagation.LabelSpreading(n_neighbors=30, alpha=0.99).fit``
+Part 2 (whole fit): ``mlviz.label_spreading.LabelSpreading(n_neighbors=30, alpha=0.99).fit``
 (graph + solve + post-processing) vs ``sklearn.semi_supervised.LabelSpreading(kernel="knn",
 n_neighbors=30, alpha=0.99)`` with its default ``max_iter=30`` and with ``max_iter=1000``.
 
@@ -61,12 +61,8 @@ from mlviz.graph import (  # noqa: E402
     normalize,
     summarize,
 )
-from mlviz.propagation import (  # noqa: E402
-    LabelSpreading,
-    class_mass_normalize,
-    label_matrix,
-    propagate,
-)
+from mlviz.label_spreading import LabelSpreading  # noqa: E402
+from mlviz.propagation import class_mass_normalize, label_matrix, propagate  # noqa: E402
 
 ALPHA = 0.99
 K = 30
@@ -105,9 +101,9 @@ def power_torch(Wn, Y):
     """The same loop with torch's threaded CSR product, the one block CG uses."""
     import torch
 
-    from mlviz.diffusion import _torch_csr
+    from mlviz._block_cg import torch_csr
 
-    A = _torch_csr(Wn)
+    A = torch_csr(Wn)
     B = torch.from_numpy((1.0 - ALPHA) * Y)
     F = B.clone()
     for _ in range(RW_ITERS):
@@ -325,8 +321,8 @@ def run_size(n: int, repeats: int, rw_to_tol: bool, fit_repeats: int) -> dict:
     for label, kw in (
         ("reciprocal, class mass (default)", {}),
         ("reciprocal, plain argmax", {"normalization": None}),
-        ("union, class mass", {"graph": "union"}),
-        ("union, plain argmax", {"graph": "union", "normalization": None}),
+        ("union, class mass", {"edges": "union"}),
+        ("union, plain argmax", {"edges": "union", "normalization": None}),
     ):
         if not kw:
             model, t = res["mlviz"][2], fit["mlviz"]["seconds"]

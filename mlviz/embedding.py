@@ -8,21 +8,18 @@ import numpy as np
 
 from mlviz._validation import check_features
 
-Layout = Literal["identity", "pca", "umap"]
-LAYOUTS: tuple[str, ...] = ("identity", "pca", "umap")
+Layout = Literal["pca", "umap"]
+LAYOUTS: tuple[str, ...] = ("pca", "umap")
 
 
 def layout_2d(X, method: Layout = "pca", seed: int = 0, n_neighbors: int = 15) -> np.ndarray:
     """Coordinates of shape (n, 2) for drawing ``X``.
 
-    ``"identity"`` needs ``d == 2``; ``"pca"`` projects on the top two principal axes
-    (deterministic signs); ``"umap"`` runs UMAP (McInnes et al. 2018), seeded.
+    ``"pca"`` projects on the top two principal axes (deterministic signs); ``"umap"`` runs
+    UMAP (McInnes et al. 2018), seeded. Data that is 2-D already is drawn as it is
+    (:attr:`mlviz.datasets.Dataset.coords`).
     """
     X = check_features(X)
-    if method == "identity":
-        if X.shape[1] != 2:
-            raise ValueError(f"method 'identity' needs 2-D data, got {X.shape[1]} dimensions.")
-        return X.copy()
     if method == "pca":
         from sklearn.decomposition import PCA
 

@@ -287,17 +287,9 @@ class KnnGraph:
     largest: np.ndarray
 
 
-def build_knn_graph(
-    X,
-    k: int,
-    *,
-    edges: Edges = "reciprocal",
-    kernel: Kernel = "cosine",
-    gamma: float = 3.0,
-    sigma: float | None = None,
-    backend: Backend = "auto",
-    dtype=np.float64,
-) -> KnnGraph:
+def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",
+                    gamma: float = 3.0, sigma: float | None = None, backend: Backend = "auto",
+                    dtype=np.float64) -> KnnGraph:
     """The one graph pipeline: kNN search → kernel weights → ``W`` → ``𝒲``, with its summary.
 
     Parameters
@@ -335,17 +327,9 @@ def build_knn_graph(
     return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest_component(W))
 
 
-def knn_graph(
-    X,
-    k: int,
-    *,
-    edges: Edges = "reciprocal",
-    kernel: Kernel = "cosine",
-    gamma: float = 3.0,
-    sigma: float | None = None,
-    backend: Backend = "auto",
-    dtype=np.float32,
-) -> sp.csr_matrix:
+def knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",
+              gamma: float = 3.0, sigma: float | None = None, backend: Backend = "auto",
+              dtype=np.float32) -> sp.csr_matrix:
     """The adjacency ``W`` of :func:`build_knn_graph` alone, as scipy CSR.
 
     Non-negative, symmetric, zero diagonal; parameters as in :func:`build_knn_graph`.

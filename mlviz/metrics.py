@@ -108,17 +108,52 @@ def accuracy(y_true, y_pred, mask=None) -> float:
 
 
 def top_k_overlap(scores_a, scores_b, k: int, exclude=None) -> float:
-    """``|top_k(a) ∩ top_k(b)| / k``: how much two rankings agree at the top (``exclude`` removed)."""
+    """``|top_k(a) ∩ top_k(b)| / k``: how much two rankings agree at the top (``exclude`` removed).
+
+    ``top_k`` is :func:`mlviz.ranking.top_k` (ties by index).
+    """
+    from mlviz.ranking import top_k
+
     a = np.asarray(scores_a, dtype=np.float64).copy()
-    b = np.asarray(scores_b, dtype=np.float64).copy()
+    b = np.asarray(scores_b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError("scores_a and scores_b must be 1-D of the same length.")
     if exclude is not None:
         a[np.asarray(exclude)] = -np.inf
-        b[np.asarray(exclude)] = -np.inf
     k = int(min(k, np.count_nonzero(np.isfinite(a))))
     if k < 1:
         raise ValueError("k must be at least 1 (after excluding points).")
-    top_a = np.argsort(-a, kind="stable")[:k]
-    top_b = np.argsort(-b, kind="stable")[:k]
-    return float(np.intersect1d(top_a, top_b).size / k)
+    return float(np.intersect1d(top_k(a, k, exclude), top_k(b, k, exclude)).size / k)
+
+
+def evaluate_embedding(E, labels, seed: int = 0) -> dict[str, float]:
+    """Recall@1, 2, 4, 8 (:func:`recall_at_k`, Euclidean) and NMI (:func:`nmi`, k-means) of
+    an embedding: the measures of the talk's CUB-200 table (Iscen, Tolias, Avrithis, Chum,
+    "Mining on manifolds: metric learning without labels", CVPR 2018).
+
+    Parameters
+    ----------
+    E : array-like of shape (n, d)
+        More than 8 points.
+    labels : array-like of int, shape (n,)
+        A class (``>= 0``) for every point.
+    seed : int
+        Of k-means.
+
+    Returns
+    -------
+    dict
+        Keys ``"R@1"``, ``"R@2"``, ``"R@4"``, ``"R@8"``, ``"NMI"``.
+    """
+    from mlviz._validation import check_features
+    from mlviz.propagation import check_labels
+
+    E = check_features(E, "E")
+    labels = check_labels(labels, E.shape[0])
+    if labels.size and labels.min() < 0:
+        raise ValueError("labels must give a class (>= 0) for every point.")
+    if E.shape[0] <= 8:
+        raise ValueError(f"E needs more than 8 points for Recall@8, got {E.shape[0]}.")
+    out = {f"R@{k}": v for k, v in recall_at_k(E, labels, (1, 2, 4, 8)).items()}
+    out["NMI"] = nmi(E, labels, seed)
+    return out

@@ -24,6 +24,7 @@ from mlviz._validation import (
     check_square_sparse,
 )
 from mlviz.diffusion import conjugate_gradient, diffusion_solver
+from mlviz.ranking import top_k
 
 FEW_ANCHORS = 16
 """Up to this many anchors, diffusion scores come from CG; above, from one LU factorization."""
@@ -64,8 +65,7 @@ def euclidean_neighbors(X, anchors, k: int) -> np.ndarray:
     idx = _anchors(anchors, n)
     sq = np.einsum("ij,ij->i", X, X)
     d = sq[idx, None] - 2.0 * X[idx] @ X.T + sq[None, :]
-    d[np.arange(idx.size), idx] = np.inf
-    return _top_k(-d, k)
+    return top_k(-d, k, exclude=idx)
 
 
 def manifold_scores(W_norm, anchors, alpha: float = 0.99) -> np.ndarray:
@@ -107,27 +107,10 @@ def manifold_neighbors(W_norm, anchors, k: int, alpha: float = 0.99) -> np.ndarr
 
 
 def _manifold_top(solve, n: int, idx: np.ndarray, k: int) -> np.ndarray:
-    F = _scores(solve, n, idx).T.copy()
-    F[np.arange(idx.size), idx] = -np.inf
-    top = _top_k(F, k)
+    F = _scores(solve, n, idx).T
+    top = top_k(F, k, exclude=idx)
     reached = np.take_along_axis(F, top, axis=1) > 0
     return np.where(reached, top, -1)
-
-
-def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Column indices of the k largest entries of each row, largest first, ties by index.
-
-    Ties are broken by index even across the k-th place (digits' integer pixels tie
-    often), so the top k is always a prefix of the top k' > k.
-    """
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -vals), axis=1)
-    top = np.take_along_axis(part, order, axis=1)
-    kth = vals.min(axis=1)
-    for row in np.flatnonzero(np.sum(scores >= kth[:, None], axis=1) > k):
-        top[row] = np.lexsort((np.arange(scores.shape[1]), -scores[row]))[:k]
-    return top
 
 
 def hard_examples(euclidean: np.ndarray, manifold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -183,16 +166,9 @@ class NeighborRankings:
         return out
 
 
-def neighbor_rankings(
-    X,
-    W_norm,
-    n_anchors: int,
-    k_euclidean: int,
-    k_manifold: int,
-    alpha: float = 0.99,
-    seed: int | None = 0,
-    batch: int = 256,
-) -> NeighborRankings:
+def neighbor_rankings(X, W_norm, n_anchors: int, k_euclidean: int, k_manifold: int,
+                      alpha: float = 0.99, seed: int | None = 0, batch: int = 256
+                      ) -> NeighborRankings:
     """Top ``k_euclidean`` Euclidean and top ``k_manifold`` manifold neighbours of
     ``n_anchors`` random anchors (seeded); one LU factorization serves every anchor."""
     X = check_features(X)
@@ -214,16 +190,8 @@ def neighbor_rankings(
     return NeighborRankings(anchors, np.vstack(E), np.vstack(M))
 
 
-def sample_tuples(
-    X,
-    W_norm,
-    n_anchors: int,
-    k_euclidean: int,
-    k_manifold: int,
-    alpha: float = 0.99,
-    seed: int | None = 0,
-    batch: int = 256,
-) -> list[Mined]:
+def sample_tuples(X, W_norm, n_anchors: int, k_euclidean: int, k_manifold: int,
+                  alpha: float = 0.99, seed: int | None = 0, batch: int = 256) -> list[Mined]:
     """Mine ``(anchor, S+, S-)`` tuples for ``n_anchors`` random anchors of the data set.
 
     The unsupervised training pairs of Iscen et al. 2018: positives are hard positives on

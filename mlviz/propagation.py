@@ -15,23 +15,25 @@ semi-supervised learning", CVPR 2019:
 with ``ẑ_i`` the row ``z_i`` normalized to sum 1. Class mass normalization (Zhu,
 Ghahramani, Lafferty, ICML 2003) is offered because plain argmax is biased towards the
 classes whose labels sit in dense, well-connected parts of the graph.
+
+The scikit-learn estimator on top of this, and the accuracy sweeps, are in
+:mod:`mlviz.label_spreading`.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from mlviz._validation import check_alpha, check_square_sparse, check_tol
+from mlviz._validation import (
+    check_alpha,
+    check_positive_int,
+    check_random_state,
+    check_square_sparse,
+)
 from mlviz.diffusion import Iterations, block_conjugate_gradient, conjugate_gradient
-from mlviz.graph import build_knn_graph
 
 UNLABELLED = -1
 
@@ -84,7 +86,7 @@ def propagate(
 
     CG solves ``L_alpha f = Y`` for ``f = (1 - alpha)(I - alpha W)^-1 Y``; ``Z = f / (1 - alpha)``.
     ``solver="block"`` (default) is :func:`mlviz.diffusion.block_conjugate_gradient`, one
-    Krylov space for all classes (about half the iterations); ``"columns"`` is one CG per
+    Krylov space for all classes (fewer iterations); ``"columns"`` is one CG per
     class column (:func:`mlviz.diffusion.conjugate_gradient`). Both stop when every column's
     relative residual is at most ``tol``.
     """
@@ -368,186 +370,8 @@ def propagate_labels(
     )
 
 
-class LabelSpreading(ClassifierMixin, BaseEstimator):
-    """Label spreading on a reciprocal kNN graph, solved by conjugate gradient.
-
-    Same problem as :class:`sklearn.semi_supervised.LabelSpreading` (``alpha`` is the same
-    clamping factor), on the talk's graph: reciprocal kNN, ``max(s,0)^gamma`` weights on
-    cosine similarity, ``Z = (I - alpha W)^-1 Y`` by batched CG (Zhou et al. 2003;
-    Iscen et al. 2017, 2019).
-
-    Parameters
-    ----------
-    n_neighbors : int, default=10
-        k of the kNN graph.
-    alpha : float in [0, 1), default=0.99
-    graph : {"reciprocal", "union"}, default="reciprocal"
-    kernel : {"cosine", "gaussian"}, default="cosine"
-    gamma : float, default=3.0
-        Exponent of the cosine kernel.
-    normalization : {"class_mass", None}, default="class_mass"
-        Class mass normalization of ``Z`` before the argmax (Zhu et al. 2003); ``None`` is
-        the talk's plain ``argmax_j z_ij``.
-    unreached : {"knn", "none"}, default="knn"
-        What a point with no diffusion score (isolated, or in a component without labels)
-        gets: the vote of its k nearest neighbours, or ``-1`` (no label).
-    tol : float, default=1e-6
-        Relative residual of CG. CG runs in float32 and, where float32 rounding stalls it
-        above ``tol`` (its floor is ~1e-7 to 1e-6, depending on the graph), goes on in
-        float64 from there.
-    max_iter : int, default=1000
-    backend : {"auto", "faiss", "sklearn", "torch"}, default="auto"
-        kNN search backend.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (c,)
-    transduction_ : ndarray of shape (n,)
-        Label of every training point: the given label where there is one.
-    label_distributions_ : ndarray of shape (n, c)
-        ``ẑ_i``, rows summing to 1.
-    certainty_ : ndarray of shape (n,)
-        ``ω_i = 1 - H(ẑ_i) / log c`` on the scores the prediction is read from (after class
-        mass normalization when it is on; see :func:`propagate_labels`).
-    class_weights_ : ndarray of shape (c,)
-        ``ζ_j``.
-    unreached_ : ndarray of bool, shape (n,)
-        Points the diffusion did not reach.
-    n_iter_ : int
-        CG iterations.
-    """
-
-    def __init__(
-        self,
-        n_neighbors: int = 10,
-        alpha: float = 0.99,
-        graph: Literal["reciprocal", "union"] = "reciprocal",
-        kernel: Literal["cosine", "gaussian"] = "cosine",
-        gamma: float = 3.0,
-        normalization: Literal["class_mass"] | None = "class_mass",
-        unreached: Literal["knn", "none"] = "knn",
-        tol: float = 1e-6,
-        max_iter: int = 1000,
-        backend: str = "auto",
-    ):
-        self.n_neighbors = n_neighbors
-        self.alpha = alpha
-        self.graph = graph
-        self.kernel = kernel
-        self.gamma = gamma
-        self.normalization = normalization
-        self.unreached = unreached
-        self.tol = tol
-        self.max_iter = max_iter
-        self.backend = backend
-
-    def _check_params(self, n: int) -> None:
-        check_alpha(self.alpha)
-        if self.normalization not in ("class_mass", None):
-            raise ValueError(
-                f"normalization must be 'class_mass' or None, got {self.normalization!r}."
-            )
-        if self.unreached not in ("knn", "none"):
-            raise ValueError(f"unreached must be 'knn' or 'none', got {self.unreached!r}.")
-        if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}.")
-        if self.graph not in ("reciprocal", "union"):
-            raise ValueError(f"graph must be 'reciprocal' or 'union', got {self.graph!r}.")
-        if self.kernel not in ("cosine", "gaussian"):
-            raise ValueError(f"kernel must be 'cosine' or 'gaussian', got {self.kernel!r}.")
-        check_tol(self.tol)
-        if self.n_neighbors >= n:
-            raise ValueError(
-                f"n_neighbors={self.n_neighbors} must be smaller than the number of samples "
-                f"(n_samples = {n})."
-            )
-
-    def fit(self, X, y):
-        """Build the graph on ``X`` and propagate the labels of ``y`` (``-1`` = unlabelled)."""
-        try:
-            n_x = X.shape[0] if hasattr(X, "shape") else len(X)
-            n_y = y.shape[0] if hasattr(y, "shape") else len(y)
-        except (TypeError, IndexError):
-            n_x = n_y = None  # validate_data says what is wrong with them
-        if n_x is not None and n_x != n_y:
-            raise ValueError(f"y must have one label per row of X ({n_x} rows), got {n_y} labels.")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        check_classification_targets(y)
-        self._check_params(X.shape[0])
-        known = y != UNLABELLED
-        if not known.any():
-            raise ValueError("y has no labelled sample: give at least one label (not -1).")
-        self.classes_, codes = np.unique(y[known], return_inverse=True)
-        labels = np.full(y.shape[0], UNLABELLED, dtype=np.int64)
-        labels[known] = codes
-        c = self.classes_.size
-
-        metric = "cosine" if self.kernel == "cosine" else "euclidean"
-        graph = build_knn_graph(X, self.n_neighbors, edges=self.graph, kernel=self.kernel,
-                                gamma=self.gamma, backend=self.backend, dtype=np.float32)
-        result = propagate_labels(
-            graph.W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
-            neighbors_idx=graph.neighbors.indices if self.unreached == "knn" else None,
-            neighbor_weights=graph.weights, tol=self.tol, max_iter=self.max_iter,
-            dtype=np.float32,
-        )
-        if not result.converged:
-            warnings.warn(
-                f"CG stopped at max_iter={self.max_iter} before reaching tol={self.tol}; "
-                "raise max_iter.", ConvergenceWarning, stacklevel=2,
-            )
-        codes_pred = result.predictions.copy()
-        if self.unreached == "knn":
-            majority = np.bincount(labels[known], minlength=c).argmax()
-            codes_pred[codes_pred == UNLABELLED] = majority
-        self.unreached_ = result.unreached
-        self.label_distributions_ = normalized_rows(result.scores)
-        self.certainty_ = result.certainty
-        self.class_weights_ = class_weights(labels, codes_pred, c)
-        self.transduction_ = (
-            self.classes_[codes_pred] if codes_pred.min() >= 0
-            else np.where(codes_pred >= 0, self.classes_[np.clip(codes_pred, 0, None)], UNLABELLED)
-        )
-        self.n_iter_ = result.n_iter
-        self.X_fit_ = X
-        self._metric = metric
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of new points: kernel-weighted vote of their k nearest training points."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        from sklearn.neighbors import NearestNeighbors
-
-        base, query = self.X_fit_, X
-        if self._metric == "cosine":
-            base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-300)
-            query = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-300)
-        k = min(self.n_neighbors, base.shape[0])
-        dist, idx = NearestNeighbors(n_neighbors=k).fit(base).kneighbors(query)
-        sq = dist**2
-        if self._metric == "cosine":
-            w = np.clip(1.0 - 0.5 * sq, 0.0, 1.0) ** self.gamma
-        else:
-            w = np.exp(-sq / max(float(np.mean(sq[:, -1])), 1e-12))
-        P = np.einsum("ik,ikc->ic", w, self.label_distributions_[idx])
-        return normalized_rows(P)
-
-    def predict(self, X) -> np.ndarray:
-        """Most probable class of each point of ``X``."""
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        return tags
-
-
 def sample_labelled(y_true, per_class: int, seed: int | None = 0) -> np.ndarray:
     """Keep ``per_class`` random labels of each class of ``y_true``; the rest become ``-1``."""
-    from mlviz._validation import check_positive_int, check_random_state
-
     y_true = np.asarray(y_true)
     per_class = check_positive_int(per_class, "per_class")
     rng = check_random_state(seed)
@@ -556,48 +380,3 @@ def sample_labelled(y_true, per_class: int, seed: int | None = 0) -> np.ndarray:
         members = np.flatnonzero(y_true == c)
         out[rng.choice(members, min(per_class, members.size), replace=False)] = c
     return out
-
-
-def _unlabelled_accuracy(y_true, predictions, labels) -> float:
-    mask = labels == UNLABELLED
-    return float(np.mean(predictions[mask] == y_true[mask])) if mask.any() else float("nan")
-
-
-def accuracy_vs_alpha(W_norm, labels, y_true, alphas, **kwargs) -> np.ndarray:
-    """Accuracy on the unlabelled points for each ``alpha`` (same graph, same labels)."""
-    return np.array([
-        _unlabelled_accuracy(y_true, propagate_labels(W_norm, labels, a, **kwargs).predictions, labels)
-        for a in alphas
-    ])
-
-
-def accuracy_vs_labels(W_norm, y_true, per_class_values, alpha: float, seed: int = 0,
-                       draws: int = 1, **kwargs) -> np.ndarray:
-    """Accuracy on the unlabelled points for each number of labels per class.
-
-    With ``draws > 1`` each value is the mean over that many random draws of the labelled
-    points (seeds ``seed, seed + 1, ...``): with one label per class a single draw can land
-    anywhere, and one curve of single draws zigzags.
-    """
-    if int(draws) < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}.")
-    out = []
-    for m in per_class_values:
-        scores = []
-        for s in range(seed, seed + int(draws)):
-            labels = sample_labelled(y_true, int(m), s)
-            scores.append(_unlabelled_accuracy(
-                y_true, propagate_labels(W_norm, labels, alpha, **kwargs).predictions, labels))
-        out.append(np.mean(scores))
-    return np.array(out)
-
-
-def accuracy_vs_k(X, y_true, labels, ks, alpha: float, **estimator_params) -> np.ndarray:
-    """Accuracy on the unlabelled points of :class:`LabelSpreading` for each graph's k."""
-    y = np.asarray(y_true)
-    return np.array([
-        _unlabelled_accuracy(
-            y, LabelSpreading(n_neighbors=int(k), alpha=alpha, **estimator_params)
-            .fit(X, labels).transduction_, labels)
-        for k in ks
-    ])

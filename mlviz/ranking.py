@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlviz._validation import check_features, check_random_state
-from mlviz.diffusion import conjugate_gradient
+from mlviz.diffusion import (
+    conjugate_gradient,
+    iterations_to_reach,
+    random_walk,
+    reference_solution,
+)
 from mlviz.metrics import average_precision
 
 
@@ -69,8 +74,8 @@ def _unit(X: np.ndarray) -> np.ndarray:
     return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-300)
 
 
-def euclidean_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
-    """Scores of plain nearest-neighbour ranking, one column per query set member.
+def similarity_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
+    """Scores of plain nearest-neighbour ranking in the descriptor space, one column per query.
 
     ``"euclidean"``: ``-||x_i - x_q||²``; ``"cosine"``: cosine similarity. Higher is closer.
 
@@ -88,8 +93,8 @@ def euclidean_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
 
 
 def nearest_query_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
-    """Euclidean ranking for several queries at once: the score to the closest query."""
-    return euclidean_scores(X, queries, metric).max(axis=1)
+    """Nearest-neighbour ranking for several queries at once: the score to the closest query."""
+    return similarity_scores(X, queries, metric).max(axis=1)
 
 
 def relevant_to(labels, queries) -> np.ndarray:
@@ -143,7 +148,7 @@ def map_over_queries(
         Y = np.zeros((n, chunk.size))
         Y[chunk, np.arange(chunk.size)] = 1.0
         F = conjugate_gradient(W_norm, Y, alpha, tol=1e-6, dtype=np.float64).solution
-        E = euclidean_scores(X, chunk, metric)
+        E = similarity_scores(X, chunk, metric)
         for j, q in enumerate(chunk):
             relevant = labels == labels[q]
             man.append(average_precision(F[:, j], relevant, exclude=[q]))
@@ -176,15 +181,6 @@ class SolverComparison:
 SOLVERS = ("random walk", "conjugate gradient")
 
 
-def reference_solution(W_norm, y, alpha: float, direct_limit: int = 5000) -> np.ndarray:
-    """``f*`` by sparse LU up to ``direct_limit`` nodes, else by CG to relative residual 1e-12."""
-    from mlviz.diffusion import exact_solution
-
-    if W_norm.shape[0] <= direct_limit:
-        return exact_solution(W_norm, y, alpha)
-    return conjugate_gradient(W_norm, y, alpha, tol=1e-12, max_iter=20000, dtype=np.float64).solution
-
-
 def compare_solvers(
     W_norm,
     y,
@@ -196,9 +192,8 @@ def compare_solvers(
     solvers=SOLVERS,
 ) -> SolverComparison:
     """Run the random walk and CG from ``f(0) = 0``: ``n_frames`` recorded iterates, and the
-    error curve of each until it reaches ``tol`` (relative error to ``f*``) or ``max_iter``."""
-    from mlviz.diffusion import iterations_to_reach, random_walk
-
+    error curve of each until it reaches ``tol`` (relative error to ``f*``,
+    :func:`mlviz.diffusion.reference_solution`) or ``max_iter``."""
     unknown = set(solvers) - set(SOLVERS)
     if unknown:
         raise ValueError(f"solvers must be among {SOLVERS}, got {sorted(unknown)}.")

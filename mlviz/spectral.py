@@ -29,8 +29,7 @@ from mlviz._validation import (
     check_signal,
     check_square_sparse,
 )
-
-TransferFunction = Callable[[np.ndarray], np.ndarray]
+from mlviz.diffusion import reference_solution
 
 DENSE_LIMIT = 1500
 """Up to this many nodes the eigendecomposition is dense (exact, all n pairs)."""
@@ -88,22 +87,81 @@ def _fix_signs(vecs: np.ndarray) -> np.ndarray:
     return vecs * np.where(signs == 0, 1.0, signs)
 
 
+@dataclass(frozen=True)
+class TransferFunction:
+    """A graph filter ``h``, by its gain on the eigenvalues of ``𝒲`` and, where there is one,
+    a way to compute ``h(𝒲) y`` without eigenvectors.
+
+    Calling it is calling ``gain``: ``h(lam)``.
+
+    Attributes
+    ----------
+    name : str
+        The name the app shows and :func:`transfer_functions` keys it by.
+    gain : callable
+        ``lambda -> h(lambda)``, elementwise on an array of eigenvalues.
+    exact : callable or None
+        ``(W_norm, y) -> h(W_norm) y``; None where only the eigenvectors give it.
+    """
+
+    name: str
+    gain: Callable[[np.ndarray], np.ndarray]
+    exact: Callable[[sp.spmatrix, np.ndarray], np.ndarray] | None = None
+
+    def __call__(self, lam) -> np.ndarray:
+        return self.gain(lam)
+
+
 def h_alpha(alpha: float) -> TransferFunction:
-    """The talk's transfer function ``h_alpha(lambda) = (1 - alpha) / (1 - alpha lambda)``."""
+    """The talk's transfer function ``h_alpha(lambda) = (1 - alpha) / (1 - alpha lambda)``.
+
+    ``exact``: ``h_alpha(A) y = (1 - alpha)(I - alpha A)^-1 y`` for a square ``A``
+    (:func:`mlviz.diffusion.reference_solution`: a sparse direct solve up to 5,000 nodes,
+    CG on a symmetric ``A`` beyond).
+    """
     alpha = check_alpha(alpha)
-    return lambda lam: (1.0 - alpha) / (1.0 - alpha * np.asarray(lam, dtype=np.float64))
+    return TransferFunction(
+        "h_alpha",
+        lambda lam: (1.0 - alpha) / (1.0 - alpha * np.asarray(lam, dtype=np.float64)),
+        lambda A, y: reference_solution(A, y, alpha),
+    )
 
 
 def heat_kernel(t: float) -> TransferFunction:
-    """Heat kernel ``h(lambda) = exp(-t (1 - lambda))``, another low-pass filter."""
+    """Heat kernel ``h(lambda) = exp(-t (1 - lambda))``, another low-pass filter.
+
+    ``exact``: ``exp(-t (I - W)) y`` by ``scipy.sparse.linalg.expm_multiply``.
+    """
     if not t > 0:
         raise ValueError(f"t must be positive, got {t}.")
-    return lambda lam: np.exp(-t * (1.0 - np.asarray(lam, dtype=np.float64)))
+
+    def exact(W_norm, y) -> np.ndarray:
+        W = check_square_sparse(W_norm, "W_norm").astype(np.float64)
+        y = check_signal(y, W.shape[0]).astype(np.float64)
+        return spla.expm_multiply(-float(t) * (sp.identity(W.shape[0], format="csr") - W), y)
+
+    return TransferFunction(
+        "heat kernel", lambda lam: np.exp(-t * (1.0 - np.asarray(lam, dtype=np.float64))), exact
+    )
 
 
 def ideal_low_pass(cutoff: float) -> TransferFunction:
-    """Ideal low-pass ``h(lambda) = 1[lambda >= cutoff]``."""
-    return lambda lam: (np.asarray(lam, dtype=np.float64) >= cutoff).astype(np.float64)
+    """Ideal low-pass ``h(lambda) = 1[lambda >= cutoff]``; no ``exact`` (it needs the
+    eigenvectors themselves)."""
+    return TransferFunction(
+        "ideal low-pass",
+        lambda lam: (np.asarray(lam, dtype=np.float64) >= cutoff).astype(np.float64),
+    )
+
+
+def transfer_functions(alpha: float = 0.99, t: float = 5.0, cutoff: float = 0.9
+                       ) -> dict[str, TransferFunction]:
+    """The filters of the smoothing page by name (:data:`FILTERS`), each with its parameter."""
+    return {h.name: h for h in (h_alpha(alpha), heat_kernel(t), ideal_low_pass(cutoff))}
+
+
+FILTERS: tuple[str, ...] = tuple(transfer_functions())
+"""The names of :func:`transfer_functions`, the talk's ``h_alpha`` first."""
 
 
 def spectrum(pairs: Eigenpairs, y) -> np.ndarray:
@@ -149,6 +207,13 @@ def exponential_moving_average(y, alpha: float) -> np.ndarray:
     return scipy.signal.lfilter([1.0 - alpha], [1.0, -alpha], y)
 
 
+def ema_impulse_response(alpha: float, length: int) -> np.ndarray:
+    """The moving average's impulse response ``h_i = (1 - alpha) alpha^i``, ``i < length``:
+    :func:`exponential_moving_average` of a unit impulse at ``i = 0``."""
+    alpha = check_alpha(alpha)
+    return (1.0 - alpha) * alpha ** np.arange(check_positive_int(length, "length"))
+
+
 def ema_frequency_response(alpha: float, omega: np.ndarray) -> np.ndarray:
     """``|H(e^{iω})|`` of the moving average: ``(1 - alpha) / |1 - alpha e^{-iω}|``."""
     alpha = check_alpha(alpha)
@@ -158,8 +223,8 @@ def ema_frequency_response(alpha: float, omega: np.ndarray) -> np.ndarray:
 def shift_matrix(n: int) -> sp.csr_matrix:
     """Adjacency of the directed path ``i-1 → i``: ``(S y)_i = y_(i-1)``.
 
-    ``h_alpha(S) y = (1 - alpha)(I - alpha S)^-1 y`` is exactly
-    :func:`exponential_moving_average`: the EMA is the talk's filter on this graph.
+    ``h_alpha(S) y = (1 - alpha)(I - alpha S)^-1 y`` (``h_alpha(alpha).exact(S, y)``) is
+    exactly :func:`exponential_moving_average`: the EMA is the talk's filter on this graph.
     """
     n = check_positive_int(n, "n")
     return sp.diags(np.ones(n - 1), -1, shape=(n, n), format="csr")
@@ -173,15 +238,6 @@ def path_graph(n: int) -> sp.csr_matrix:
     """
     S = shift_matrix(n)
     return sp.csr_matrix(S + S.T)
-
-
-def graph_filter(A, y, alpha: float) -> np.ndarray:
-    """``h_alpha(A) y = (1 - alpha)(I - alpha A)^-1 y`` by a direct solve, for any square ``A``."""
-    A = check_square_sparse(A, "A").astype(np.float64)
-    alpha = check_alpha(alpha)
-    y = check_signal(y, A.shape[0]).astype(np.float64)
-    M = sp.identity(A.shape[0], format="csc") - alpha * A.tocsc()
-    return spla.splu(M.tocsc()).solve((1.0 - alpha) * y)
 
 
 @dataclass(frozen=True)
@@ -216,41 +272,6 @@ def low_rank_curve(
         errs.append(np.linalg.norm(x_r - exact) / norm)
         overlaps.append(top_k_overlap(x_r, exact, k, exclude))
     return LowRankCurve(ranks, np.asarray(errs), np.asarray(overlaps))
-
-
-FILTERS = ("h_alpha", "heat kernel", "ideal low-pass")
-
-
-def make_filter(kind: str, alpha: float = 0.99, t: float = 5.0, cutoff: float = 0.9) -> TransferFunction:
-    """The transfer function named ``kind`` (one of :data:`FILTERS`) with its parameter."""
-    if kind == "h_alpha":
-        return h_alpha(alpha)
-    if kind == "heat kernel":
-        return heat_kernel(t)
-    if kind == "ideal low-pass":
-        return ideal_low_pass(cutoff)
-    raise ValueError(f"filter must be one of {FILTERS}, got {kind!r}.")
-
-
-def filter_exactly(W_norm, y, kind: str, alpha: float = 0.99, t: float = 5.0) -> np.ndarray | None:
-    """``h(W) y`` without eigendecomposition where that is possible.
-
-    ``h_alpha``: ``(1 - alpha)(I - alpha W)^-1 y`` by a sparse solve (CG beyond 5,000 nodes);
-    heat kernel: ``exp(-t (I - W)) y`` by ``scipy.sparse.linalg.expm_multiply``;
-    ideal low-pass: None (it needs the eigenvectors themselves).
-    """
-    W = check_square_sparse(W_norm, "W_norm").astype(np.float64)
-    y = check_signal(y, W.shape[0]).astype(np.float64)
-    if kind == "h_alpha":
-        from mlviz.ranking import reference_solution
-
-        return reference_solution(W, y, check_alpha(alpha))
-    if kind == "heat kernel":
-        L = sp.identity(W.shape[0], format="csr") - W
-        return spla.expm_multiply(-float(t) * L, y)
-    if kind == "ideal low-pass":
-        return None
-    raise ValueError(f"filter must be one of {FILTERS}, got {kind!r}.")
 
 
 def example_signal(kind: str, n: int = 120, seed: int = 0) -> np.ndarray:

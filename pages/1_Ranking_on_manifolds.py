@@ -5,31 +5,47 @@ import pandas as pd
 import streamlit as st
 
 from mlviz import query_vector, ui
+from mlviz.diffusion import cg_rate, condition_number, relative_errors
 from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
 from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
+from mlviz.ranking import top_k as top_ranked
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 TOLERANCES = [1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
+MAP_SAMPLE = 300
+MAP_OVER = ("sample", "all")
 MAX_FRAME_VALUES = 3_000_000  # scores sent to the browser for the animation
 
 
 @st.cache_data(max_entries=32, show_spinner="Running both solvers…")
-def solve(data_key, params, queries: tuple, alpha: float, n_frames: int, tol: float, solvers: tuple,
+def cached_solvers(data_key, params, queries: tuple, alpha: float, n_frames: int, tol: float, solvers: tuple,
           _W_norm):
     return compare_solvers(_W_norm, query_vector(list(queries), _W_norm.shape[0]), alpha, n_frames,
                            tol=tol, solvers=solvers)
 
 
 @st.cache_data(max_entries=16, show_spinner="Ranking with every sampled point as the query…")
-def map_comparison(data_key, params, alpha: float, metric: str, n_queries: int, _X, _W_norm,
+def cached_map(data_key, params, alpha: float, metric: str, n_queries: int, _X, _W_norm,
                    _labels):
     return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=n_queries, metric=metric)
 
 
+STATE = ui.PageState(
+    "rank",
+    ui.choice("alpha", ALPHAS, 0.99),
+    ui.whole("iters", 5, 100, 30),
+    ui.subset("solvers", SOLVERS, SOLVERS),
+    ui.whole("topk", 1, 50, 10),
+    ui.flag("logc", True),
+    ui.flag("click_adds", False),
+    ui.choice("tol", TOLERANCES, 1e-6),
+    ui.choice("map_over", MAP_OVER, "sample"),
+)
+
 ui.setup_page("Ranking on manifolds", "🧭")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "iters", "logc", "rank_click_adds", "rank_map_n", "rank_tol", "solvers", "topk",
-                in_url=("alpha", "iters", "topk"))
+ui.QUERIES.sync()
+STATE.sync()
 d, n = ws.dataset, ws.n
 
 st.title("Ranking on manifolds")
@@ -48,10 +64,10 @@ def _take_typed_query() -> None:
         st.session_state["rank_add"] = None
 
 
-queries = ui.read_ids("q", n) or [0]
+queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
 picked = ui.new_selection("rank_pick")
 if picked:
-    queries = sorted(set(queries) | set(picked)) if st.session_state.get("rank_click_adds") else picked
+    queries = sorted(set(queries) | set(picked)) if STATE["click_adds"] else picked
 typed = st.session_state.pop("rank_typed", None)
 if typed is not None and 0 <= typed < n:
     queries = sorted(set(queries) | {typed})
@@ -59,7 +75,7 @@ if typed is not None and 0 <= typed < n:
 pick_col, ctrl_col = st.columns([3, 2], gap="large")
 with ctrl_col:
     st.subheader("Queries")
-    st.toggle("Clicks add to the queries", key="rank_click_adds",
+    st.toggle("Clicks add to the queries", key=STATE.key("click_adds"),
               help="Off: a click (or a lasso) replaces the queries. On: it adds to them.")
     b1, b2 = st.columns(2)
     if b1.button("Random query", icon=":material/casino:", width="stretch"):
@@ -68,17 +84,17 @@ with ctrl_col:
         queries = [0]
     st.number_input(f"Add a query by index (0–{n - 1})", 0, n - 1, value=None,
                     placeholder="point index", key="rank_add", on_change=_take_typed_query)
-    ui.write_ids("q", queries)
+    ui.QUERIES.set("q", tuple(queries))
     st.caption(f"Query point{'s' if len(queries) > 1 else ''}: {', '.join(map(str, queries))}")
 
     st.subheader("Diffusion")
-    alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params",
+    alpha = st.select_slider("α", ALPHAS, key=STATE.key("alpha"),
                              help="Weight of the walk against restarting at the queries.")
-    n_frames = st.slider("Iterations to animate", 5, 100, 30, key="iters", bind="query-params")
-    solvers = st.pills("Solvers", SOLVERS, selection_mode="multi", default=list(SOLVERS),
-                       key="solvers") or list(SOLVERS)
-    top_k = st.slider("Ring the top k", 1, 50, 10, key="topk", bind="query-params")
-    log_scale = st.toggle("Logarithmic colour scale", value=True, key="logc",
+    n_frames = st.slider("Iterations to animate", 5, 100, key=STATE.key("iters"))
+    solvers = st.pills("Solvers", SOLVERS, selection_mode="multi",
+                       key=STATE.key("solvers")) or list(SOLVERS)
+    top_k = st.slider("Ring the top k", 1, 50, key=STATE.key("topk"))
+    log_scale = st.toggle("Logarithmic colour scale", key=STATE.key("logc"),
                           help="Scores span many orders of magnitude; the log scale shows the spread.")
 
 with pick_col:
@@ -90,7 +106,7 @@ with pick_col:
                       selection_mode=("points", "box", "lasso"))
 
 with pick_col, st.expander("The formulas, with your settings", expanded=True):
-    kappa = (1 + alpha) / (1 - alpha) if alpha < 1 else np.inf
+    kappa = condition_number(alpha)
     st.latex(rf"\mathbf f^{{(\tau)}} = {alpha:g}\,\mathcal W\mathbf f^{{(\tau-1)}} + {1 - alpha:.3g}\,\mathbf y")
     st.latex(rf"\mathcal L_\alpha \mathbf f=\mathbf y,\quad \mathcal L_\alpha=\frac{{I-{alpha:g}\,\mathcal W}}{{{1 - alpha:.3g}}}")
     st.markdown(
@@ -98,17 +114,17 @@ with pick_col, st.expander("The formulas, with your settings", expanded=True):
         "elsewhere, and **f*** = (1−α)(I−α𝒲)⁻¹**y** is the exact solution both reach. "
         f"The walk's error shrinks like α^τ = {alpha:g}^τ; CG's like "
         f"((√κ−1)/(√κ+1))^τ with κ = (1+α)/(1−α) = {kappa:.4g}, i.e. "
-        f"{(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.3f}^τ, κ being the condition number "
+        f"{cg_rate(alpha):.3f}^τ, κ being the condition number "
         "of ℒ_α: the larger α, the wider the gap between them."
     )
 
 with ctrl_col:
-    tol = st.select_slider("Tolerance (relative error to f*)", TOLERANCES, value=1e-6,
-                           key="rank_tol", format_func=lambda t: f"{t:g}",
+    tol = st.select_slider("Tolerance (relative error to f*)", TOLERANCES,
+                           key=STATE.key("tol"), format_func=lambda t: f"{t:g}",
                            help="The iterations each solver needs to get this close are printed "
                                 "under the convergence plot.")
 with ui.guard("the diffusion"):
-    result = solve(ws.data_key, ws.params, tuple(queries), float(alpha), int(n_frames), tol,
+    result = cached_solvers(ws.data_key, ws.params, tuple(queries), float(alpha), int(n_frames), tol,
                    tuple(s for s in SOLVERS if s in solvers), ws.graph.W_norm)
     steps = list(range(n_frames + 1))
     per_frame = n * len(solvers)
@@ -129,7 +145,8 @@ with ui.guard("the diffusion"):
     st.subheader("Watch the scores spread")
     anim = diffusion_animation(ws.coords, result.iterates, queries, top_k=top_k, labels=d.labels,
                                class_names=d.class_names, log_scale=log_scale, steps=steps,
-                               exact=result.exact)
+                               errors={name: relative_errors(iterates, result.exact)
+                                       for name, iterates in result.iterates.items()})
     ui.show_chart(anim, key="rank_anim")
     st.caption("Press ▶ play or drag the slider: every panel shows the same iteration τ. "
                "Colour: score relative to the largest score of the last animated iteration. "
@@ -146,8 +163,7 @@ with ui.guard("the diffusion"):
                        f"{hit:,}" if hit is not None else "> 3,000")
     with rank_col:
         st.subheader(f"Top {top_k}")
-        order = np.argsort(-result.exact, kind="stable")
-        order = order[~np.isin(order, queries)][:top_k]
+        order = top_ranked(result.exact, top_k, exclude=queries)
         table = pd.DataFrame({"point": order, "score f*": result.exact[order]})
         if d.labels is not None:
             table["class"] = [d.class_names[c] for c in d.labels[order]]
@@ -171,17 +187,21 @@ if d.labels is not None:
         c.caption("Relevant points: those of a query's class; the queries themselves are not "
                   "counted. On data whose classes follow the manifold (moons, spirals) diffusion "
                   "usually wins; where classes overlap in space it may not.")
-        n_map = st.radio("mAP over", [300, n] if n > 300 else [n], horizontal=True,
-                         key="rank_map_n",
-                         format_func=lambda m: f"all {m:,} points" if m == n else f"{m} random points",
-                         help="Every point as a query, in turn; all points take longer on large "
-                              "data (one diffusion per point).")
+        if n <= MAP_SAMPLE:
+            STATE.set("map_over", "all")
+        map_over = st.radio("mAP over", MAP_OVER if n > MAP_SAMPLE else ["all"], horizontal=True,
+                            key=STATE.key("map_over"),
+                            format_func=lambda m: f"all {n:,} points" if m == "all"
+                            else f"{MAP_SAMPLE} random points",
+                            help="Every point as a query, in turn; all points take longer on "
+                                 "large data (one diffusion per point).")
+        n_map = n if map_over == "all" else MAP_SAMPLE
         now = (ws.data_key, ws.params, float(alpha), metric, int(n_map))
         if st.button("Compute mAP"):
             st.session_state["rank_map"] = now
         asked = st.session_state.get("rank_map")
         if asked is not None and asked[:2] == now[:2]:  # same data and graph
-            m = map_comparison(*asked, d.X, ws.graph.W_norm, d.labels)
+            m = cached_map(*asked, d.X, ws.graph.W_norm, d.labels)
             st.write(f"mAP over {m.n_queries:,} queries: **manifold {m.manifold:.3f}** vs "
                      f"**{metric} {m.euclidean:.3f}**"
                      + (f" (at α = {asked[2]:g}; press Compute mAP for the current settings)."

@@ -19,36 +19,41 @@ from mlviz.spectral import (
     DENSE_LIMIT,
     FILTERS,
     eigenpairs,
+    ema_frequency_response,
+    ema_impulse_response,
     example_signal,
     exponential_moving_average,
-    filter_exactly,
-    graph_filter,
+    h_alpha,
     low_rank_curve,
     low_rank_filter,
-    make_filter,
     path_graph,
     shift_matrix,
     spectral_embedding,
     spectrum,
+    transfer_functions,
 )
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+SIGNALS = ("impulse", "step", "noisy sine")
 LANCZOS_RANK = 100
+IMPULSE_LENGTH = 40
+"""Samples of the moving average's impulse response drawn."""
 FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
 
 
 @st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
-def eig(data_key, params, r: int, _W_norm):
+def cached_eigenpairs(data_key, params, r: int, _W_norm):
     return eigenpairs(_W_norm, r)
 
 
 @st.cache_data(max_entries=32, show_spinner="Filtering exactly…")
-def exact(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _W_norm):
-    return filter_exactly(_W_norm, query_vector(list(queries), _W_norm.shape[0]), kind, alpha, t)
+def cached_exact_filter(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _W_norm):
+    h = transfer_functions(alpha, t)[kind]
+    return h.exact(_W_norm, query_vector(list(queries), _W_norm.shape[0])) if h.exact else None
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def gallery_figure(data_key, params, layout: str, _coords, _pairs):
+def cached_gallery(data_key, params, layout: str, _coords, _pairs):
     shown = gallery_modes(_pairs.values)
     return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown)
 
@@ -65,7 +70,7 @@ def gallery_modes(values: np.ndarray, panels: int = 8) -> list[int]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def error_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int, r: int,
+def cached_low_rank_curve(data_key, params, queries: tuple, filter_key: tuple, top_k: int, r: int,
                 _pairs, _h, _reference):
     ranks = np.unique(np.geomspace(1, _pairs.rank, 30).round().astype(int))
     passed = np.flatnonzero(_h(_pairs.values) != 0)  # a filter that is zero past some λ is
@@ -95,10 +100,22 @@ def low_rank_story(curve, top_k: int) -> str:
             "to 1, the more h concentrates on λ ≈ 1 and the fewer eigenpairs it needs.")
 
 
+STATE = ui.PageState(
+    "smooth",
+    ui.choice("signal", SIGNALS, "step"),
+    ui.choice("alpha_1d", ALPHAS, 0.9),
+    ui.choice("alpha", ALPHAS, 0.99),
+    ui.choice("filter", FILTERS, FILTERS[0]),
+    ui.number("heat_t", 0.5, 50.0, 5.0),
+    ui.number("cutoff", -1.0, 1.0, 0.9),
+    ui.whole("rank", 1, 10**6, 50),
+    ui.whole("overlap_k", 5, 100, 20),
+)
+
 ui.setup_page("Ranking as smoothing", "〰️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "alpha_1d", "cutoff", "filter", "heat_t", "overlap_k", "rank", "signal1d",
-                in_url=("alpha", "filter", "rank"))
+ui.QUERIES.sync()
+STATE.sync()
 d, n = ws.dataset, ws.n
 
 st.title("Ranking as smoothing")
@@ -115,15 +132,14 @@ st.header("1 · The one-dimensional analogue: a moving average")
 left, right = st.columns([3, 2], gap="large")
 with left, ui.guard("the 1-D filter"):
     c1, c2 = st.columns([3, 2])
-    kind = c1.segmented_control("Signal y", ["impulse", "step", "noisy sine"], default="step",
-                                key="signal1d") or "step"
-    alpha_1d = c2.select_slider("α of the moving average", ALPHAS, value=0.9, key="alpha_1d",
+    kind = c1.segmented_control("Signal y", SIGNALS, key=STATE.key("signal")) or "step"
+    alpha_1d = c2.select_slider("α of the moving average", ALPHAS, key=STATE.key("alpha_1d"),
                                 help="Its own α: on 120 samples, α = 0.99 barely moves (the "
                                      "response needs ~1/(1−α) = 100 samples to rise).")
     y1 = example_signal(kind)
     ema = exponential_moving_average(y1, alpha_1d)
-    on_path = graph_filter(shift_matrix(y1.size), y1, alpha_1d)
-    two_sided = graph_filter(normalize(path_graph(y1.size)), y1, alpha_1d)
+    on_path = h_alpha(alpha_1d).exact(shift_matrix(y1.size), y1)
+    two_sided = h_alpha(alpha_1d).exact(normalize(path_graph(y1.size)), y1)
     every = np.arange(0, y1.size, 3)
     ema_name = "EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ"
     path_name = "h_α(S) y on the directed path (every 3rd i)"
@@ -154,24 +170,26 @@ with left, ui.guard("the 1-D filter"):
         f"both ways, {undirected}"
     )
 with right, ui.guard("the impulse response"):
-    ui.show_chart(impulse_transfer_figure(alpha_1d), key="smooth_impulse")
+    positions, omega = np.arange(IMPULSE_LENGTH), np.linspace(0, np.pi, 200)
+    impulse = ema_impulse_response(alpha_1d, IMPULSE_LENGTH)
+    ui.show_chart(impulse_transfer_figure(positions, impulse, omega,
+                                          ema_frequency_response(alpha_1d, omega)),
+                  key="smooth_impulse")
     st.latex(r"H(z) = (1-\alpha)\sum_{t\ge 0}(\alpha z^{-1})^t = \frac{1-\alpha}{1-\alpha z^{-1}}")
 
 # ---------------------------------------------------------------- on the graph
 st.header("2 · On the graph: frequencies are eigenvectors")
-alpha = st.select_slider("α of h_α on the graph", ALPHAS, value=0.99, key="alpha",
-                         bind="query-params")
-queries = ui.read_ids("q", n) or [0]
-ui.write_ids("q", queries)
+alpha = st.select_slider("α of h_α on the graph", ALPHAS, key=STATE.key("alpha"))
+queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
 r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK, n)
 controls = st.columns(4)
-kind = controls[0].selectbox("Filter h", FILTERS, key="filter", bind="query-params",
+kind = controls[0].selectbox("Filter h", FILTERS, key=STATE.key("filter"),
                              format_func=lambda f: FILTER_NAMES.get(f, f),
                              help="h_α: the talk's (1−α)/(1−αλ). heat kernel: exp(−t(1−λ)). "
                                   "ideal low-pass: 1 for λ ≥ cutoff, else 0.")
-t = controls[1].slider("heat kernel t", 0.5, 50.0, 5.0, step=0.5, key="heat_t",
+t = controls[1].slider("heat kernel t", 0.5, 50.0, step=0.5, key=STATE.key("heat_t"),
                        disabled=kind != "heat kernel")
-cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, 0.9, step=0.01, key="cutoff",
+cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, step=0.01, key=STATE.key("cutoff"),
                             disabled=kind != "ideal low-pass")
 controls[3].caption(f"Query points (shared with the ranking page): {', '.join(map(str, queries))}")
 if n > DENSE_LIMIT:
@@ -179,8 +197,9 @@ if n > DENSE_LIMIT:
             f"Below {DENSE_LIMIT:,} points all n are computed exactly.")
 
 with ui.guard("the eigendecomposition"):
-    pairs = eig(ws.data_key, ws.params, r_max, ws.graph.W_norm)
-    h = make_filter(kind, alpha, t, cutoff)
+    pairs = cached_eigenpairs(ws.data_key, ws.params, r_max, ws.graph.W_norm)
+    filters = transfer_functions(alpha, t, cutoff)
+    h = filters[kind]
     y = query_vector(queries, n)
     coeffs = spectrum(pairs, y)
     c1, c2 = st.columns([2, 3], gap="large")
@@ -193,10 +212,10 @@ with ui.guard("the eigendecomposition"):
                       if summary.n_isolated else "")
                    + ". Smooth signals live at λ near 1.")
     with c2:
-        others = {name: make_filter(name, alpha, t, cutoff)(pairs.values)
-                  for name in FILTERS if name != kind}
+        others = {name: f(pairs.values) for name, f in filters.items() if name != kind}
         others = {FILTER_NAMES.get(name, name): gain for name, gain in others.items()}
-        ui.show_chart(spectrum_figure(pairs.values, coeffs, h(pairs.values),
+        gains = h(pairs.values)
+        ui.show_chart(spectrum_figure(pairs.values, coeffs, gains * coeffs, gains,
                                       FILTER_NAMES.get(kind, kind), others),
                       key="smooth_spec")
         st.caption("Grey dots: the query y in the eigenbasis (a spike excites every frequency). "
@@ -204,7 +223,7 @@ with ui.guard("the eigendecomposition"):
                    "survives, mostly the low frequencies.")
 
     st.subheader("The graph's Fourier modes")
-    ui.show_chart(gallery_figure(ws.data_key, ws.params, ws.layout, ws.coords, pairs),
+    ui.show_chart(cached_gallery(ws.data_key, ws.params, ws.layout, ws.coords, pairs),
                   key="smooth_gallery")
     st.caption("Eigenvectors of 𝒲 drawn on the layout (red positive, blue negative), from the "
                "top of the spectrum (λ ≈ 1: vary slowly along the manifold) to the bottom of what "
@@ -215,9 +234,10 @@ with ui.guard("the eigendecomposition"):
                "one such mode and the next panels start after them.")
 
     st.subheader("Low-rank approximation")
-    r = st.slider("rank r", 1, pairs.rank, min(50, pairs.rank), key="rank", bind="query-params")
-    top_k = st.slider("top k for the overlap", 5, 100, 20, key="overlap_k")
-    reference = exact(ws.data_key, ws.params, tuple(queries), kind, float(alpha), float(t),
+    STATE.limit("rank", 1, pairs.rank)
+    r = st.slider("rank r", 1, pairs.rank, key=STATE.key("rank"))
+    top_k = st.slider("top k for the overlap", 5, 100, key=STATE.key("overlap_k"))
+    reference = cached_exact_filter(ws.data_key, ws.params, tuple(queries), kind, float(alpha), float(t),
                       ws.graph.W_norm)
     if reference is None:
         reference = low_rank_filter(pairs, y, h)
@@ -239,7 +259,7 @@ with ui.guard("the eigendecomposition"):
                                     class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
                                     height=380, color_range=(0.0, top)), key="smooth_exact")
     filter_key = (kind, float(alpha), float(t), float(cutoff))
-    curve = error_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
+    curve = cached_low_rank_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
                         pairs, h, reference)
     ui.show_chart(low_rank_curve_figure(curve.ranks, curve.relative_error, curve.top_k_overlap,
                                         r, top_k), key="smooth_curve")

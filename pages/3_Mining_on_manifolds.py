@@ -14,26 +14,42 @@ K_E_MAX, K_M_MAX = 50, 200  # the sliders' ranges: one ranking serves every sett
 
 
 @st.cache_data(max_entries=32, show_spinner="Mining…")
-def mined_for(data_key, params, anchor: int, k_e: int, k_m: int, alpha: float, _X, _W_norm):
+def cached_mined(data_key, params, anchor: int, k_e: int, k_m: int, alpha: float, _X, _W_norm):
     return mine(_X, _W_norm, anchor, k_e, k_m, alpha)
 
 
 @st.cache_data(max_entries=4, show_spinner="Ranking the neighbours of every anchor…")
-def rankings_for(data_key, params, alpha: float, _X, _W_norm):
+def cached_rankings(data_key, params, alpha: float, _X, _W_norm):
     n = _X.shape[0]
     return neighbor_rankings(_X, _W_norm, min(MAX_ANCHORS, n), min(K_E_MAX, n - 1),
                              min(K_M_MAX, n - 1), alpha, seed=0)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def all_tuples(data_key, params, k_e: int, k_m: int, alpha: float, _X, _W_norm):
-    return rankings_for(data_key, params, alpha, _X, _W_norm).tuples(k_e, k_m)
+def cached_tuples(data_key, params, k_e: int, k_m: int, alpha: float, _X, _W_norm):
+    return cached_rankings(data_key, params, alpha, _X, _W_norm).tuples(k_e, k_m)
 
+
+MARGINS = [0.05, 0.1, 0.2, 0.5]
+NEGATIVES = {
+    "euclidean": "Euclidean non-neighbours X \\ E",
+    "manifold": "hard negatives S⁻ = E \\ M",
+}
+STATE = ui.PageState(
+    "mine",
+    ui.point_ids("a"),
+    ui.whole("k_e", 1, K_E_MAX, 30),
+    ui.whole("k_m", 1, K_M_MAX, 100),
+    ui.choice("alpha", ALPHAS, 0.99),
+    ui.whole("epochs", 1, 40, 15),
+    ui.whole("anchors", 100, 3000, 1000),
+    ui.choice("margin", MARGINS, 0.1),
+    ui.choice("negatives", list(NEGATIVES), "euclidean"),
+)
 
 ui.setup_page("Mining on manifolds", "⛏️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "kE", "kM", "ml_anchors", "ml_epochs", "ml_margin", "ml_neg",
-                in_url=("alpha", "kE", "kM"))
+STATE.sync()
 d, n = ws.dataset, ws.n
 
 st.title("Mining on manifolds")
@@ -46,18 +62,17 @@ st.markdown(
     "space but across a gap."
 )
 
-anchor_ids = ui.read_ids("a", n)
+anchor_ids = [a for a in STATE["a"] if a < n]
 anchor_ids = ui.new_selection("mine_scatter")[:1] or anchor_ids
 
 left, right = st.columns([3, 1], gap="large")
 with right:
     st.subheader("Sets")
-    k_e = st.slider("|E|: Euclidean neighbours", 1, K_E_MAX, 30, key="kE", bind="query-params")
-    k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, 100, key="kM", bind="query-params")
-    alpha = st.select_slider("α of the diffusion", ALPHAS, value=0.99, key="alpha",
-                             bind="query-params")
+    k_e = st.slider("|E|: Euclidean neighbours", 1, K_E_MAX, key=STATE.key("k_e"))
+    k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, key=STATE.key("k_m"))
+    alpha = st.select_slider("α of the diffusion", ALPHAS, key=STATE.key("alpha"))
     k_e, k_m = int(min(k_e, n - 1)), int(min(k_m, n - 1))
-    tuples = all_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), d.X, ws.graph.W_norm)
+    tuples = cached_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), d.X, ws.graph.W_norm)
     telling = most_telling_anchor(tuples, d.labels)
     anchor = anchor_ids[0] if anchor_ids else telling
     st.subheader("Anchor")
@@ -71,12 +86,12 @@ with right:
     if st.button("Most telling anchor", icon=":material/visibility:", width="stretch",
                  help="An anchor with both hard positives and the most hard negatives."):
         anchor = telling
-    ui.write_ids("a", [anchor])
+    STATE.set("a", (int(anchor),))
     st.caption(f"Anchor: point {anchor}" + (f" ({d.class_names[d.labels[anchor]]})"
                                             if d.labels is not None else ""))
 
 with left, ui.guard("mining"):
-    m = mined_for(ws.data_key, ws.params, int(anchor), int(k_e), k_m, float(alpha), d.X,
+    m = cached_mined(ws.data_key, ws.params, int(anchor), int(k_e), k_m, float(alpha), d.X,
                   ws.graph.W_norm)
     fig = mining_figure(ws.coords, m, d.labels, d.class_names,
                         title="click a point to make it the anchor")
@@ -142,16 +157,14 @@ from mlviz.deep import (  # noqa: E402  (torch is imported only when this sectio
 from mlviz.embedding import layout_2d  # noqa: E402
 from mlviz.figures import class_scatter, recall_table, sweep_figure  # noqa: E402
 
-NEGATIVES = {
-    "euclidean": "Euclidean non-neighbours X \\ E",
-    "manifold": "hard negatives S⁻ = E \\ M",
-}
 c = st.columns(4)
-ml_epochs = c[0].slider("Epochs", 1, 40, 15, key="ml_epochs")
-ml_anchors = c[1].slider("Anchors", 100, min(3000, n), min(1000, n), step=100, key="ml_anchors")
-ml_margin = c[2].select_slider("Margin m", [0.05, 0.1, 0.2, 0.5], value=0.1, key="ml_margin")
+ml_epochs = c[0].slider("Epochs", 1, 40, key=STATE.key("epochs"))
+STATE.limit("anchors", 100, min(3000, n))
+ml_anchors = c[1].slider("Anchors", 100, min(3000, n), step=100, key=STATE.key("anchors"))
+ml_margin = c[2].select_slider("Margin m", MARGINS, key=STATE.key("margin"))
 ml_negatives = c[3].radio(
-    "Negatives of the manifold run", list(NEGATIVES), format_func=NEGATIVES.get, key="ml_neg",
+    "Negatives of the manifold run", list(NEGATIVES), format_func=NEGATIVES.get,
+    key=STATE.key("negatives"),
     help="The talk's slides compare S⁺ with the Euclidean neighbours E and S⁻ with the "
          "Euclidean non-neighbours X \\ E. Where S⁻ often shares the anchor's class (see "
          "the table above), training on it pushes same-class points apart.")

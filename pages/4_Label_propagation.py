@@ -13,22 +13,18 @@ from mlviz.figures import (
     label_scatter,
     sweep_figure,
 )
-from mlviz.propagation import (
-    UNLABELLED,
-    accuracy_vs_alpha,
-    accuracy_vs_k,
-    accuracy_vs_labels,
-    propagate_labels,
-    sample_labelled,
-)
+from mlviz.label_spreading import accuracy_vs_alpha, accuracy_vs_k, accuracy_vs_labels
+from mlviz.metrics import accuracy
+from mlviz.propagation import UNLABELLED, propagate_labels, sample_labelled
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 NORMS = {"class mass": "class_mass", "plain argmax": None}
 LABEL_DRAWS = 5  # random draws of the labelled points averaged per labels-per-class value
+CERTAINTY_AS = ("opacity", "size")
 
 
 @st.cache_data(max_entries=32, show_spinner="Propagating labels…")
-def propagate(data_key, params, labelled: tuple, n_classes: int, alpha: float, norm, _graph):
+def cached_propagation(data_key, params, labelled: tuple, n_classes: int, alpha: float, norm, _graph):
     labels = np.full(_graph.W_norm.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
@@ -38,7 +34,7 @@ def propagate(data_key, params, labelled: tuple, n_classes: int, alpha: float, n
 
 
 @st.cache_data(max_entries=16, show_spinner="Running scikit-learn's LabelSpreading…")
-def sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
+def cached_sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.semi_supervised import LabelSpreading
 
@@ -49,12 +45,11 @@ def sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
     with warnings.catch_warnings():  # its non-convergence is its own business, not the page's
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(_X, labels)
-    mask = labels == UNLABELLED
-    return float(np.mean(model.transduction_[mask] == _y[mask]))
+    return accuracy(_y, model.transduction_, labels == UNLABELLED)
 
 
 @st.cache_data(max_entries=8, show_spinner="Sweeping α, k and the number of labels…")
-def sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
+def cached_sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
     labels = np.full(_X.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
@@ -65,31 +60,28 @@ def sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X,
     per_class = np.array([1, 2, 3, 5, 10, 20, 50])
     return {
         "alpha": (alphas, accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)),
-        "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, graph=params.mode, kernel=params.kernel,
+        "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, edges=params.edges, kernel=params.kernel,
                                 gamma=params.gamma, normalization=norm)),
         "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, seed=seed,
                                                  draws=LABEL_DRAWS, **kw)),
     }
 
 
-def read_labelled(n: int) -> dict[int, int]:
-    """Labelled points kept in the URL as ``?L=point:class,...``."""
-    out = {}
-    for part in ui.url_value("L").split(","):
-        i, _, c = part.partition(":")
-        if i.isdigit() and c.isdigit() and int(i) < n:
-            out[int(i)] = int(c)
-    return out
-
-
-def write_labelled(labelled: dict[int, int]) -> None:
-    ui.set_url_value("L", ",".join(f"{i}:{c}" for i, c in sorted(labelled.items())))
-
+STATE = ui.PageState(
+    "lp",
+    ui.point_classes("L"),
+    ui.whole("n_classes", 2, 10, 2),
+    ui.whole("per_class", 1, 50, 5),
+    ui.whole("label_seed", 0, 9999, 0),
+    ui.whole("click_class", 0, 9, 0),
+    ui.choice("alpha", ALPHAS, 0.99),
+    ui.choice("norm", list(NORMS), list(NORMS)[0]),
+    ui.choice("cert_as", CERTAINTY_AS, "opacity"),
+)
 
 ui.setup_page("Label propagation", "🏷️")
 ws = ui.sidebar()
-ui.keep_widgets("alpha", "cert_as", "click_class", "label_seed", "n_classes", "norm", "per_class",
-                in_url=("alpha", "label_seed", "norm", "per_class"))
+STATE.sync()
 d, n = ws.dataset, ws.n
 truth = d.labels
 
@@ -107,45 +99,45 @@ left, right = st.columns([3, 2], gap="large")
 with right:
     st.subheader("Labels")
     if truth is None:
-        n_classes = int(st.number_input("Number of classes", 2, 10, 2, key="n_classes"))
+        n_classes = int(st.number_input("Number of classes", 2, 10, key=STATE.key("n_classes")))
         st.caption("This data set has no ground truth: click points to label them.")
     names = list(d.class_names) if truth is not None else [f"class {c}" for c in range(n_classes)]
     data_changed = st.session_state.get("lp_data") not in (None, ws.data_key)
     st.session_state["lp_data"] = ws.data_key
-    labelled = {i: c for i, c in read_labelled(n).items() if c < n_classes}
+    labelled = {i: c for i, c in STATE["L"].items() if i < n and c < n_classes}
     if data_changed:  # labels belong to the data set they were given on
         labelled = {}
         st.session_state.pop("lp_sampling", None)
     if truth is not None:
-        per_class = st.slider("Labels per class", 1, 50, 5, key="per_class", bind="query-params")
-        seed = int(st.number_input("Seed of the random labels", 0, 9999, 0, key="label_seed",
-                                   bind="query-params"))
+        per_class = st.slider("Labels per class", 1, 50, key=STATE.key("per_class"))
+        seed = int(st.number_input("Seed of the random labels", 0, 9999, key=STATE.key("label_seed")))
         draw = st.button("Draw labels at random", icon=":material/casino:", width="stretch")
         previous = st.session_state.get("lp_sampling")
         st.session_state["lp_sampling"] = (per_class, seed)
         moved = previous is not None and previous != (per_class, seed)
-        first_visit = previous is None and ("L" not in st.query_params or data_changed)
+        first_visit = previous is None and (not labelled or data_changed)
         if draw or moved or first_visit:
             labelled = {int(i): int(truth[i]) for i in np.flatnonzero(
                 sample_labelled(truth, per_class, seed) >= 0)}
+    STATE.limit("click_class", 0, n_classes - 1)
     click_class = st.selectbox("Clicked points get class", range(n_classes),
-                               format_func=lambda c: names[c], key="click_class")
+                               format_func=lambda c: names[c], key=STATE.key("click_class"))
     labelled.update({i: int(click_class) for i in ui.new_selection("lp_scatter")})
     if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
         labelled = {}
-    write_labelled(labelled)
+    STATE.set("L", labelled)
     st.caption(f"{len(labelled)} labelled point(s).")
 
     st.subheader("Propagation")
-    alpha = st.select_slider("α", ALPHAS, value=0.99, key="alpha", bind="query-params")
-    norm_name = st.radio("Prediction", list(NORMS), key="norm", horizontal=True,
-                         bind="query-params",
+    alpha = st.select_slider("α", ALPHAS, key=STATE.key("alpha"))
+    norm_name = st.radio("Prediction", list(NORMS), key=STATE.key("norm"), horizontal=True,
                          help="class mass: each column of Z scaled to its class's share of the labels "
                               "before the argmax (Zhu et al. 2003); it helps most when the classes "
                               "overlap or their labels are unbalanced, and can cost a little on "
                               "well-separated data. plain argmax: the talk's formula as it is. The "
                               "certainty ω is computed on the scores that make the prediction.")
-    cert_as = st.radio("Certainty shown as", ["opacity", "size"], key="cert_as", horizontal=True)
+    cert_as = st.radio("Certainty shown as", CERTAINTY_AS, key=STATE.key("cert_as"),
+                       horizontal=True)
 
 if not labelled:
     with left:
@@ -162,7 +154,7 @@ for i, c in labelled.items():
     given[i] = c
 
 with left, ui.guard("label propagation"):
-    result = propagate(ws.data_key, ws.params, key, n_classes, float(alpha), NORMS[norm_name], ws.graph)
+    result = cached_propagation(ws.data_key, ws.params, key, n_classes, float(alpha), NORMS[norm_name], ws.graph)
     fig = label_scatter(ws.coords, result.predictions, result.certainty, given, names,
                         certainty_as=cert_as, title="propagated labels; click or lasso to label points")
     ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))
@@ -181,11 +173,11 @@ with right, ui.guard("the scores"):
     unl = given == UNLABELLED
     cols = st.columns(2)
     if truth is not None:
-        acc = float(np.mean(result.predictions[unl] == truth[unl])) if unl.any() else float("nan")
+        acc = accuracy(truth, result.predictions, unl)
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}",
                        help="Share of the points without a given label that get their true "
                             "class; points left with no label (grey) count as wrong.")
-        ref = sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
+        ref = cached_sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
         cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                        delta_color="off",
                        help="scikit-learn's LabelSpreading(kernel='knn'). It builds its own "
@@ -235,7 +227,7 @@ if truth is not None:
         st.session_state["lp_sweep"] = True
     if st.session_state.get("lp_sweep"):
         with ui.guard("the sweeps"):
-            s = sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], seed, d.X, truth,
+            s = cached_sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], seed, d.X, truth,
                        ws.graph)
             c1, c2, c3 = st.columns(3)
             with c1:

@@ -9,10 +9,23 @@ import streamlit as st
 from mlviz import ui
 from mlviz.embedding import layout_2d
 from mlviz.figures import histogram_figure, label_scatter, sweep_figure
+from mlviz.metrics import accuracy
 from mlviz.propagation import UNLABELLED, sample_labelled
+
+ALPHAS = [0.9, 0.95, 0.99, 0.995]
+STATE = ui.PageState(
+    "dlp",
+    ui.whole("per_class", 1, 50, 5),
+    ui.whole("epochs", 2, 60, 20),
+    ui.whole("warmup", 0, 20, 5),
+    ui.whole("feature_k", 5, 50, 20),
+    ui.choice("alpha", ALPHAS, 0.99),
+    ui.whole("train_seed", 0, 9999, 0),
+)
 
 ui.setup_page("Deep label propagation", "🧠")
 ws = ui.sidebar()
+STATE.sync()
 d, n = ws.dataset, ws.n
 
 st.title("Deep label propagation")
@@ -49,15 +62,14 @@ inputs = d.images if images else d.X
 network = "a small CNN on the 8×8 images" if images else "an MLP on the descriptors"
 st.caption(f"Training {network} on **{describe_device(device, ui.TRAINING_THREADS)}**.")
 
-ui.keep_widgets("dlp_per_class", "dlp_epochs", "dlp_warmup", "dlp_k", "dlp_alpha", "dlp_seed")
 c = st.columns(6)
-per_class = c[0].slider("Labels per class", 1, 50, 5, key="dlp_per_class")
-epochs = c[1].slider("Epochs", 2, 60, 20, key="dlp_epochs")
-warmup = c[2].slider("Supervised warm-up epochs", 0, 20, 5, key="dlp_warmup",
+per_class = c[0].slider("Labels per class", 1, 50, key=STATE.key("per_class"))
+epochs = c[1].slider("Epochs", 2, 60, key=STATE.key("epochs"))
+warmup = c[2].slider("Supervised warm-up epochs", 0, 20, key=STATE.key("warmup"),
                      help="The paper pre-trains on the labelled points first.")
-k = c[3].slider("k of the feature graph", 5, 50, 20, key="dlp_k")
-alpha = c[4].select_slider("α", [0.9, 0.95, 0.99, 0.995], value=0.99, key="dlp_alpha")
-seed = int(c[5].number_input("Seed", 0, 9999, 0, key="dlp_seed"))
+k = c[3].slider("k of the feature graph", 5, 50, key=STATE.key("feature_k"))
+alpha = c[4].select_slider("α", ALPHAS, key=STATE.key("alpha"))
+seed = int(c[5].number_input("Seed", 0, 9999, key=STATE.key("train_seed")))
 if warmup >= epochs:
     st.caption(f"The warm-up is cut to {epochs - 1} epoch(s): at least one epoch must be left "
                "for label propagation.")
@@ -206,4 +218,4 @@ if not job.running and deep.state_dict:
             pred = extract_features(model, inputs)[1].argmax(1)
             unl = labels < 0
             s2.metric("loaded model: accuracy on the unlabelled points",
-                      f"{np.mean(pred[unl] == d.labels[unl]):.1%}")
+                      f"{accuracy(d.labels, pred, unl):.1%}")

@@ -43,7 +43,7 @@ def test_every_page_with_every_source_widgets_moved_and_a_bad_file(page, source)
     at = upload(at.run(), "mine.npz", _descriptor_file(True)) if query is None else at.run()
     assert_clean(at)
     at.sidebar.slider(key="k").set_value(7).run()
-    at.sidebar.radio(key="graph").set_value("union").run()
+    at.sidebar.radio(key="edges").set_value("union").run()
     at.sidebar.selectbox(key="kernel").set_value("cosine").run()
     assert_clean(at)
     if query is not None and query.get("real") != "iris":  # 2-D toys have no layout choice
@@ -86,7 +86,7 @@ def test_sidebar_widgets_move():
     at.sidebar.slider(key="noise").set_value(0.12).run()
     at.sidebar.number_input(key="seed").set_value(3).run()
     at.sidebar.slider(key="k").set_value(20).run()
-    at.sidebar.radio(key="graph").set_value("union").run()
+    at.sidebar.radio(key="edges").set_value("union").run()
     at.sidebar.selectbox(key="kernel").set_value("cosine").run()
     at.sidebar.slider(key="gamma").set_value(5.0).run()
     assert_clean(at)
@@ -107,10 +107,10 @@ def test_umap_layout():
 
 
 def test_url_state_sets_the_widgets():
-    at = app_test("app.py", toy="two spirals", n="800", k="15", graph="union").run()
+    at = app_test("app.py", toy="two spirals", n="800", k="15", edges="union").run()
     assert_clean(at)
     assert at.sidebar.slider(key="k").value == 15
-    assert at.sidebar.radio(key="graph").value == "union"
+    assert at.sidebar.radio(key="edges").value == "union"
     assert "**two spirals**: 800 points" in sidebar_caption(at)
 
 

@@ -193,3 +193,32 @@ def test_clicking_a_point_makes_it_the_query(browser, server):
         assert not errors, errors
     finally:
         page.close()
+
+
+def test_page_settings_survive_the_menu_and_a_fresh_context(browser, server):
+    link = f"{server}/Ranking_as_smoothing?alpha_1d=0.8&filter=heat+kernel&heat_t=9&rank=30"
+    page, errors = open_page(browser, link, "state_smoothing")
+    try:
+        menu = page.locator('[data-testid="stSidebar"] a')
+        menu.filter(has_text="Label propagation").first.click()
+        wait_idle(page)
+        assert "heat_t" not in page.evaluate("location.href"), "another page's settings linger"
+        menu.filter(has_text="Ranking as smoothing").first.click()
+        wait_idle(page)
+        href = page.evaluate("location.href")
+        for part in ("alpha_1d=0.8", "filter=heat+kernel", "heat_t=9", "rank=30"):
+            assert part in href, (part, href)
+        assert not errors, errors
+    finally:
+        page.close()
+    fresh = browser.new_context(viewport={"width": 1400, "height": 2400})
+    try:
+        again = fresh.new_page()
+        again.goto(href)
+        wait_idle(again)
+        sliders = again.locator('[data-testid="stSlider"]', has_text="heat kernel t")
+        assert "9.00" in sliders.first.inner_text(), sliders.first.inner_text()
+        chosen = again.locator('[data-testid="stSelectbox"]').filter(has_text="Filter h").first
+        assert "heat kernel" in chosen.inner_html(), "the filter of the link is not chosen"
+    finally:
+        fresh.close()

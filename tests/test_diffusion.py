@@ -6,11 +6,13 @@ from conftest import random_graph
 from mlviz import query_vector
 from mlviz.diffusion import (
     block_conjugate_gradient,
+    cg_rate,
+    condition_number,
     conjugate_gradient,
     exact_solution,
     iterations_to_reach,
     random_walk,
-    ranking,
+    reference_solution,
     relative_errors,
 )
 from mlviz.graph import knn_graph, normalize
@@ -121,9 +123,23 @@ def test_float32_cg_reaches_a_float32_tolerance(digits_graph):
     assert rel(cg.solution, exact_solution(digits_graph, y, 0.99)) < 1e-3
 
 
-def test_ranking_excludes_queries_and_breaks_ties_by_index():
-    order = ranking(np.array([0.5, 0.9, 0.5, 0.1]), exclude=[1])
-    np.testing.assert_array_equal(order, [0, 2, 3])
+def test_condition_number_bounds_the_spectrum_and_gives_cg_its_rate(digits_graph):
+    alpha = 0.9
+    lam = np.linalg.eigvalsh(digits_graph.toarray())
+    L = (1 - alpha * lam) / (1 - alpha)
+    assert L.max() / L.min() <= condition_number(alpha) * (1 + 1e-12)
+    assert condition_number(alpha) == pytest.approx(19.0)
+    assert cg_rate(alpha) == pytest.approx((np.sqrt(19) - 1) / (np.sqrt(19) + 1))
+    assert cg_rate(0.0) == 0.0
+    with pytest.raises(ValueError, match="alpha"):
+        condition_number(1.0)
+
+
+def test_reference_solution_is_the_exact_one_by_either_route(digits_graph):
+    y = query_vector([0, 7], digits_graph.shape[0])
+    exact = exact_solution(digits_graph, y, 0.99)
+    np.testing.assert_array_equal(reference_solution(digits_graph, y, 0.99), exact)
+    assert rel(reference_solution(digits_graph, y, 0.99, direct_limit=10), exact) < 1e-10
 
 
 @pytest.mark.parametrize(

@@ -38,17 +38,17 @@ def test_digits_accuracy_matches_the_core_and_beats_sklearn():
 
 def test_widgets_move_and_clicks_label_points():
     at = app_test(PAGE).run()
-    at.slider(key="per_class").set_value(3).run()
-    at.number_input(key="label_seed").set_value(4).run()
-    at.select_slider(key="alpha").set_value(0.9).run()
-    at.radio(key="norm").set_value("plain argmax").run()
-    at.radio(key="cert_as").set_value("size").run()
+    at.slider(key="lp_per_class").set_value(3).run()
+    at.number_input(key="lp_label_seed").set_value(4).run()
+    at.select_slider(key="lp_alpha").set_value(0.9).run()
+    at.radio(key="lp_norm").set_value("plain argmax").run()
+    at.radio(key="lp_cert_as").set_value("size").run()
     assert_clean(at)
     assert at.query_params["L"].count(":") == 6
     at.button[1].click().run()  # clear all labels
     assert_clean(at)
     assert any("Label at least one point" in i.value for i in at.info)
-    at.selectbox(key="click_class").set_value(1).run()
+    at.selectbox(key="lp_click_class").set_value(1).run()
     at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [10, "x"]},
                                                               {"customdata": [20, "x"]}]}}
     at.run()
@@ -65,7 +65,7 @@ def test_sweeps():
     for key in ("lp_sweep_alpha", "lp_sweep_k", "lp_sweep_labels"):
         assert key in figs and decode(figs[key]["data"][0]["y"]).size > 3
     before = decode(figs["lp_sweep_labels"]["data"][0]["y"])
-    at.number_input(key="label_seed").set_value(7).run()
+    at.number_input(key="lp_label_seed").set_value(7).run()
     assert_clean(at)
     after = decode(figures(at)["lp_sweep_labels"]["data"][0]["y"])
     assert not np.array_equal(before, after)  # the curve draws its labels with the chosen seed
@@ -75,7 +75,7 @@ def test_data_without_labels_lets_the_user_label():
     at = upload(app_test(PAGE).run(), "x.npy",
                 npy_bytes(np.random.default_rng(0).standard_normal((200, 5))))
     assert not at.exception
-    assert at.number_input(key="n_classes").value == 2
+    assert at.number_input(key="lp_n_classes").value == 2
     at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [3, "x"]}]}}
     at.run()
     assert_clean(at)

@@ -20,7 +20,7 @@ def legend_counts(fig) -> dict:
 
 
 def test_sets_match_the_core_for_a_given_anchor():
-    at = app_test(PAGE, toy="two spirals", a="42", kE="8", kM="25").run()
+    at = app_test(PAGE, toy="two spirals", a="42", k_e="8", k_m="25").run()
     assert_clean(at)
     d = make_toy("two spirals", 600, 0.08, 0)
     Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
@@ -44,7 +44,7 @@ def test_default_anchor_shows_both_kinds_on_spirals():
     d = make_toy("two spirals", 600, 0.08, 0)
     Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
     anchor = int(at.query_params["a"])
-    m = mine(d.X, Wn, anchor, at.slider(key="kE").value, at.slider(key="kM").value, 0.99)
+    m = mine(d.X, Wn, anchor, at.slider(key="mine_k_e").value, at.slider(key="mine_k_m").value, 0.99)
     assert np.all(d.labels[m.positives] == d.labels[anchor])
     assert np.all(d.labels[m.negatives] != d.labels[anchor])
     table = at.dataframe[0].value
@@ -64,9 +64,9 @@ def test_statistics_show_that_mining_works_on_moons():
 
 def test_widgets_and_clicks_move_the_anchor():
     at = app_test(PAGE).run()
-    at.slider(key="kE").set_value(20).run()
-    at.slider(key="kM").set_value(60).run()
-    at.select_slider(key="alpha").set_value(0.9).run()
+    at.slider(key="mine_k_e").set_value(20).run()
+    at.slider(key="mine_k_m").set_value(60).run()
+    at.select_slider(key="mine_alpha").set_value(0.9).run()
     at.number_input(key="mine_anchor").set_value(77).run()
     assert_clean(at)
     assert at.query_params["a"] == "77"
@@ -80,7 +80,7 @@ def test_widgets_and_clicks_move_the_anchor():
 
 def test_sizes_that_mine_nothing_say_so():
     at = app_test(PAGE).run()
-    at.slider(key="kM").set_value(1).run()
+    at.slider(key="mine_k_m").set_value(1).run()
     assert_clean(at)
     table = at.dataframe[0].value
     assert table.iloc[0]["share the anchor's class"] == "– (none mined)"

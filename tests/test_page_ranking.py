@@ -59,11 +59,11 @@ def test_clicking_points_sets_the_queries_and_the_url():
 
 def test_controls_move():
     at = app_test(PAGE).run()
-    at.select_slider(key="alpha").set_value(0.999).run()
-    at.slider(key="iters").set_value(50).run()
-    at.slider(key="topk").set_value(25).run()
-    at.toggle(key="logc").set_value(False).run()
-    at.button_group(key="solvers").set_value(["conjugate gradient"]).run()
+    at.select_slider(key="rank_alpha").set_value(0.999).run()
+    at.slider(key="rank_iters").set_value(50).run()
+    at.slider(key="rank_topk").set_value(25).run()
+    at.toggle(key="rank_logc").set_value(False).run()
+    at.button_group(key="rank_solvers").set_value(["conjugate gradient"]).run()
     assert_clean(at)
     fig = figures(at)["rank_anim"]
     assert len(fig["frames"]) == 51
@@ -98,7 +98,7 @@ def test_average_precision_and_map_on_digits():
     next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
     assert_clean(at)
     assert any("mAP over 300 queries" in m.value for m in at.markdown)
-    at.select_slider(key="alpha").set_value(0.9).run()  # not recomputed on every move
+    at.select_slider(key="rank_alpha").set_value(0.9).run()  # not recomputed on every move
     assert_clean(at)
     assert any("at α = 0.99; press Compute mAP" in m.value for m in at.markdown)
 
@@ -151,7 +151,7 @@ def test_tolerance_and_map_over_all_points():
     assert_clean(at)
     labels = [m.label for m in at.metric]
     assert "conjugate gradient: iterations to 0.001" in labels
-    at.radio(key="rank_map_n").set_value(150).run()
+    at.radio(key="rank_map_over").set_value("all").run()
     next(b for b in at.button if b.label.startswith("Compute mAP")).click().run()
     assert_clean(at)
     assert any("mAP over 150 queries" in m.value for m in at.markdown)
@@ -170,11 +170,11 @@ def test_queries_follow_the_user_to_the_smoothing_page_and_back():
 
 def test_each_page_keeps_its_own_alpha():
     at = app_test(PAGE).run()
-    at.select_slider(key="alpha").set_value(0.95).run()
+    at.select_slider(key="rank_alpha").set_value(0.95).run()
     visit(at, "pages/2_Ranking_as_smoothing.py")
-    assert at.select_slider(key="alpha").value == 0.99  # its own default, not the ranking page's
-    at.select_slider(key="alpha").set_value(0.5).run()
+    assert at.select_slider(key="smooth_alpha").value == 0.99  # its own default, not ranking's
+    at.select_slider(key="smooth_alpha").set_value(0.5).run()
     visit(visit(at, "pages/3_Mining_on_manifolds.py"), PAGE)
-    assert at.select_slider(key="alpha").value == 0.95
+    assert at.select_slider(key="rank_alpha").value == 0.95
     visit(at, "pages/2_Ranking_as_smoothing.py")
-    assert at.select_slider(key="alpha").value == 0.5
+    assert at.select_slider(key="smooth_alpha").value == 0.5

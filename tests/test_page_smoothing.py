@@ -29,7 +29,7 @@ def test_numbers_match_the_core():
 
 def test_the_moving_average_equals_the_path_filter_on_the_page():
     at = app_test(PAGE).run()
-    at.select_slider(key="alpha_1d").set_value(0.8).run()
+    at.select_slider(key="smooth_alpha_1d").set_value(0.8).run()
     traces = {t["name"]: t for t in figures(at)["smooth_1d"]["data"]}
     ema = decode(traces["EMA  xᵢ = αxᵢ₋₁ + (1−α)yᵢ"]["y"])
     on_path = traces["h_α(S) y on the directed path (every 3rd i)"]
@@ -42,15 +42,15 @@ def test_the_moving_average_equals_the_path_filter_on_the_page():
 
 def test_widgets_move():
     at = app_test(PAGE).run()
-    at.segmented_control(key="signal1d").set_value("noisy sine").run()
-    at.select_slider(key="alpha").set_value(0.8).run()
-    at.selectbox(key="filter").set_value("heat kernel").run()
-    at.slider(key="heat_t").set_value(10.0).run()
-    at.slider(key="rank").set_value(200).run()
-    at.slider(key="overlap_k").set_value(50).run()
+    at.segmented_control(key="smooth_signal").set_value("noisy sine").run()
+    at.select_slider(key="smooth_alpha").set_value(0.8).run()
+    at.selectbox(key="smooth_filter").set_value("heat kernel").run()
+    at.slider(key="smooth_heat_t").set_value(10.0).run()
+    at.slider(key="smooth_rank").set_value(200).run()
+    at.slider(key="smooth_overlap_k").set_value(50).run()
     assert_clean(at)
-    at.selectbox(key="filter").set_value("ideal low-pass").run()
-    at.slider(key="cutoff").set_value(0.5).run()
+    at.selectbox(key="smooth_filter").set_value("ideal low-pass").run()
+    at.slider(key="smooth_cutoff").set_value(0.5).run()
     assert_clean(at)
     assert any("all 600 eigenpairs" in str(f.get("layout", {}).get("title", ""))
                for f in figures(at).values())
@@ -60,4 +60,4 @@ def test_large_data_bounds_the_rank_and_says_so():
     at = app_test(PAGE, n="1600").run()
     assert_clean(at)
     assert any("only the top 100 eigenpairs" in i.value for i in at.info)
-    assert at.slider(key="rank").max == 100
+    assert at.slider(key="smooth_rank").max == 100

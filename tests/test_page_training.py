@@ -70,7 +70,7 @@ def test_results_never_outlive_their_data_set_or_their_labels():
     assert "dlp_features" not in figures(at)
 
     at = app_test(MINING, data="real", real="digits", timeout=300).run()
-    at.slider(key="ml_epochs").set_value(1).run()
+    at.slider(key="mine_epochs").set_value(1).run()
     at, _ = train(at, "Fine-tune", "ml_job")
     at.selectbox(key="real").set_value("wine").run()
     assert_clean(at)
@@ -100,7 +100,7 @@ def test_deep_lp_explains_what_it_needs_without_labels():
 
 def test_metric_learning_section_fills_the_talks_table():
     at = app_test(MINING, data="real", real="digits", timeout=300).run()
-    at.slider(key="ml_epochs").set_value(3).run()
+    at.slider(key="mine_epochs").set_value(3).run()
     at, _ = train(at, "Fine-tune", "ml_job")
     assert_clean(at)
     table = at.dataframe[-1].value
@@ -110,7 +110,7 @@ def test_metric_learning_section_fills_the_talks_table():
     assert {"ml_before", "ml_after", "ml_loss"} <= set(figures(at))
     assert len(figures(at)["ml_loss"]["data"]) == 3
 
-    at.radio(key="ml_neg").set_value("manifold").run()
+    at.radio(key="mine_negatives").set_value("manifold").run()
     at, job = train(at, "Fine-tune", "ml_job")
     assert_clean(at)
     assert job.names[0] == "positives S⁺, negatives S⁻"

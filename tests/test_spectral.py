@@ -7,10 +7,11 @@ from mlviz import query_vector
 from mlviz.diffusion import exact_solution
 from mlviz.graph import knn_graph, normalize
 from mlviz.spectral import (
+    FILTERS,
     eigenpairs,
     ema_frequency_response,
+    ema_impulse_response,
     exponential_moving_average,
-    graph_filter,
     h_alpha,
     heat_kernel,
     ideal_low_pass,
@@ -19,6 +20,7 @@ from mlviz.spectral import (
     shift_matrix,
     spectral_embedding,
     spectrum,
+    transfer_functions,
 )
 
 
@@ -94,7 +96,8 @@ def test_ema_is_the_filter_on_the_directed_path(alpha):
         [(1 - alpha) * sum(alpha**t * y[i - t] for t in range(i + 1)) for i in range(64)]
     )
     np.testing.assert_allclose(x, expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(graph_filter(shift_matrix(64), y, alpha), x, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(h_alpha(alpha).exact(shift_matrix(64), y), x, rtol=1e-10,
+                               atol=1e-12)
 
 
 def test_ema_impulse_response_and_transfer_function():
@@ -102,6 +105,8 @@ def test_ema_impulse_response_and_transfer_function():
     impulse = np.zeros(20)
     impulse[0] = 1.0
     np.testing.assert_allclose(exponential_moving_average(impulse, alpha), 0.3 * 0.7 ** np.arange(20))
+    np.testing.assert_allclose(ema_impulse_response(alpha, 20),
+                               exponential_moving_average(impulse, alpha), rtol=1e-12)
     assert ema_frequency_response(alpha, np.array([0.0]))[0] == pytest.approx(1.0)
     assert ema_frequency_response(alpha, np.array([np.pi]))[0] == pytest.approx(0.3 / 1.7)
 
@@ -109,7 +114,7 @@ def test_ema_impulse_response_and_transfer_function():
 def test_undirected_path_filter_is_symmetric():
     y = np.zeros(31)
     y[15] = 1.0
-    x = graph_filter(normalize(path_graph(31)), y, 0.99)
+    x = h_alpha(0.99).exact(normalize(path_graph(31)), y)
     np.testing.assert_allclose(x, x[::-1], atol=1e-14)
     assert np.all(x > 0) and np.argmax(x) == 15
     assert np.all(np.diff(x[15:]) < 0)
@@ -138,13 +143,14 @@ def test_low_rank_curve_matches_direct_computation(graph):
     assert curve.relative_error[-1] < 1e-10 and curve.top_k_overlap[-1] == 1.0
 
 
-def test_heat_kernel_exact_filter_matches_eigendecomposition(graph):
-    from mlviz.spectral import filter_exactly
-
+def test_exact_filters_match_eigendecomposition(graph):
     pairs = eigenpairs(graph, 150)
     y = query_vector([7], 150)
-    np.testing.assert_allclose(filter_exactly(graph, y, "heat kernel", t=3.0),
+    filters = transfer_functions(alpha=0.8, t=3.0)
+    assert tuple(filters) == FILTERS and FILTERS[0] == "h_alpha"
+    np.testing.assert_allclose(filters["heat kernel"].exact(graph, y),
                                low_rank_filter(pairs, y, heat_kernel(3.0)), atol=1e-10)
-    np.testing.assert_allclose(filter_exactly(graph, y, "h_alpha", alpha=0.8),
+    np.testing.assert_allclose(filters["h_alpha"].exact(graph, y),
                                low_rank_filter(pairs, y, h_alpha(0.8)), atol=1e-10)
-    assert filter_exactly(graph, y, "ideal low-pass") is None
+    np.testing.assert_array_equal(filters["h_alpha"].exact(graph, y), exact_solution(graph, y, 0.8))
+    assert filters["ideal low-pass"].exact is None

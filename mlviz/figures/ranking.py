@@ -1,0 +1,233 @@
+"""Ranking by diffusion: the solvers' iterates animated, and their convergence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from mlviz.figures.scatter import hover_data, query_trace
+from mlviz.figures.style import (
+    ERROR_FLOOR,
+    GRID_COLOR,
+    GUIDE_COLOR,
+    MARKER_OUTLINE,
+    RING_COLOR,
+    RING_SIZE_EXTRA,
+    SCORE_SCALE,
+    SOLVER_COLORS,
+    TRACKER_SIZE,
+    apply_layout,
+    log_axis,
+    marker_size,
+    scatter_type,
+)
+from mlviz.ranking import top_k as top_ranked
+
+
+def relative_log_scores(F: np.ndarray, top: float, decades: float = 4.0) -> np.ndarray:
+    """``log10(f / top)`` clipped to ``[-decades, 0]``: diffusion spans many orders of magnitude.
+
+    Zero and negative scores (CG iterates can dip below 0) map to the floor.
+    """
+    top = top if top > 0 else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log10(np.clip(F, 0, None) / top)
+    return np.clip(np.nan_to_num(out, nan=-decades, neginf=-decades), -decades, 0.0)
+
+
+def _error_line(name: str, iterations, errors: np.ndarray, width: float) -> go.Scatter:
+    """One solver's relative error against the iteration τ."""
+    return go.Scatter(
+        x=iterations, y=errors, mode="lines", name=name,
+        line=dict(width=width, color=SOLVER_COLORS.get(name)),
+        hovertemplate=name + "<br>τ = %{x}<br>error %{y:.2e}<extra></extra>",
+    )
+
+
+def _place_columns(fig: go.Figure, n_scatters: int, with_error_panel: bool) -> None:
+    """Equal scatter columns side by side, room for the colour bar, then the error panel."""
+    gap, bar_room = 0.02, 0.14 if with_error_panel else 0.08
+    panel = 0.24 if with_error_panel else 0.0
+    width = (1.0 - bar_room - panel - gap * (n_scatters - 1)) / n_scatters
+    domains = [[c * (width + gap), c * (width + gap) + width] for c in range(n_scatters)]
+    if with_error_panel:
+        domains.append([1.0 - panel, 1.0])
+    for c, (domain, title) in enumerate(zip(domains, fig.layout.annotations)):
+        fig.layout[f"xaxis{'' if c == 0 else c + 1}"].domain = domain
+        title.x = sum(domain) / 2
+
+
+def _play_controls(steps: Sequence[int], frame_ms: int, redraw: bool) -> dict:
+    """Layout of a play / pause pair and a slider over ``steps``, opening on the last."""
+    still = dict(frame=dict(duration=0, redraw=redraw), mode="immediate",
+                 transition=dict(duration=0))
+    play = dict(frame=dict(duration=frame_ms, redraw=redraw), transition=dict(duration=0),
+                fromcurrent=False, mode="immediate")
+    return dict(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0.0, y=-0.02, xanchor="left", yanchor="top",
+            pad=dict(t=10, r=10), showactive=False,
+            buttons=[
+                dict(label="▶ play from τ = 0", method="animate", args=[None, play]),
+                dict(label="❚❚ pause", method="animate", args=[[None], still]),
+            ],
+        )],
+        sliders=[dict(
+            active=len(steps) - 1, x=0.24, y=-0.02, len=0.76, xanchor="left", yanchor="top",
+            pad=dict(t=10), currentvalue=dict(prefix="iteration τ = ", font=dict(size=14),
+                                              xanchor="right"),
+            steps=[dict(label=str(t), method="animate", args=[[str(t)], still]) for t in steps],
+        )],
+    )
+
+
+def diffusion_animation(
+    coords: np.ndarray,
+    runs: Mapping[str, np.ndarray],
+    queries,
+    *,
+    top_k: int = 10,
+    labels: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
+    log_scale: bool = True,
+    decades: float = 4.0,
+    frame_ms: int = 350,
+    steps: Sequence[int] | None = None,
+    errors: Mapping[str, np.ndarray] | None = None,
+) -> go.Figure:
+    """Side-by-side scatters of several solvers' iterates, one slider and play button for all.
+
+    Parameters
+    ----------
+    coords : (n, 2) drawing coordinates.
+    runs : mapping of solver name to iterates of shape (T + 1, n).
+    queries : query point ids (drawn as stars).
+    top_k : the current top-k ranked points (queries excluded) are ringed in each frame.
+    log_scale : colour by ``log10(f / max f)`` (floor ``-decades``) instead of ``f / max f``.
+    steps : the iterations to make frames of (all by default).
+    errors : per solver, the relative error ``||f(τ) - f*|| / ||f*||`` of each of its
+        iterates (shape (T + 1,)); when given, a last panel draws them (log scale) with a
+        marker that follows the slider.
+
+    Returns
+    -------
+    go.Figure
+        Opening on the last iteration; play runs from the first. The colour scale is fixed
+        across frames and solvers (relative to the largest score of the last iterates), so
+        colours compare across iterations and panels.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    q = np.atleast_1d(np.asarray(queries, dtype=np.int64))
+    names = list(runs)
+    T = min(r.shape[0] for r in runs.values()) - 1
+    steps = list(range(T + 1)) if steps is None else [s for s in steps if 0 <= s <= T]
+    top = max(float(np.max(r[-1])) for r in runs.values())
+    n = coords.shape[0]
+    trace_type = scatter_type(n)
+    size = marker_size(n)
+
+    def colours(f: np.ndarray) -> np.ndarray:
+        if log_scale:
+            return np.round(relative_log_scores(f, top, decades), 3).astype(np.float32)
+        return np.round(np.clip(f / (top or 1.0), 0, 1), 4).astype(np.float32)
+
+    def ringed(f: np.ndarray) -> np.ndarray:
+        return top_ranked(f, top_k, exclude=q, positive_only=True)
+
+    cmin, cmax = (-decades, 0.0) if log_scale else (0.0, 1.0)
+    bar_title = "log₁₀(f / max f)" if log_scale else "f / max f"
+    titles = names + (["relative error to f* against τ"] if errors is not None else [])
+    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
+    _place_columns(fig, len(names), with_error_panel=errors is not None)
+    score_format = ":.2f" if log_scale else ":.3f"
+    custom, template = hover_data(
+        np.arange(n), labels, class_names,
+        extra_rows=[f"{bar_title} %{{marker.color{score_format}}}"],
+    )
+    point_traces, ring_traces = [], []
+    for c, name in enumerate(names, start=1):
+        f0 = runs[name][steps[-1]]
+        fig.add_trace(trace_type(
+            x=coords[:, 0], y=coords[:, 1], mode="markers", name=f"{name}: points",
+            marker=dict(
+                size=size, color=colours(f0), colorscale=SCORE_SCALE, cmin=cmin, cmax=cmax,
+                showscale=c == len(names),
+                colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12,
+                              x=fig.layout[f"xaxis{'' if c == 1 else c}"].domain[1] + 0.005,
+                              xanchor="left"),
+            ),
+            customdata=custom, hovertemplate=template, showlegend=False,
+        ), row=1, col=c)
+        point_traces.append(len(fig.data) - 1)
+        ring = ringed(f0)
+        fig.add_trace(go.Scatter(
+            x=coords[ring, 0], y=coords[ring, 1], mode="markers",
+            name=f"top {top_k}", legendgroup="top", showlegend=c == 1,
+            marker=dict(symbol="circle-open", size=size + RING_SIZE_EXTRA, color=RING_COLOR,
+                        line=dict(width=2.5)),
+            hoverinfo="skip",
+        ), row=1, col=c)
+        ring_traces.append(len(fig.data) - 1)
+        star = query_trace(coords, q, labels, class_names)
+        star.update(showlegend=c == 1, legendgroup="query")
+        fig.add_trace(star, row=1, col=c)
+
+    shown_errors, trackers = {}, []
+    error_col = len(names) + 1
+    if errors is not None:
+        for name in names:
+            err = np.maximum(np.asarray(errors[name], dtype=np.float64)[steps], ERROR_FLOOR)
+            shown_errors[name] = dict(zip(steps, err))
+            fig.add_trace(_error_line(name, steps, err, width=2), row=1, col=error_col)
+            fig.add_trace(go.Scatter(
+                x=[steps[-1]], y=[err[-1]], mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(size=TRACKER_SIZE, color=SOLVER_COLORS.get(name),
+                            line=dict(width=1.5, color=MARKER_OUTLINE)),
+            ), row=1, col=error_col)
+            trackers.append(len(fig.data) - 1)
+
+    frames = []
+    for t in steps:
+        data, idx = [], []
+        for c, name in enumerate(names):
+            f = runs[name][t]
+            ring = ringed(f)
+            data.append(dict(type=fig.data[point_traces[c]].type, marker=dict(color=colours(f))))
+            data.append(dict(type="scatter", x=coords[ring, 0], y=coords[ring, 1]))
+            idx += [point_traces[c], ring_traces[c]]
+        for name, trace in zip(shown_errors, trackers):
+            data.append(dict(type="scatter", x=[t], y=[shown_errors[name][t]]))
+            idx.append(trace)
+        frames.append(go.Frame(data=data, traces=idx, name=str(t)))
+    fig.frames = frames
+    fig.update_layout(**_play_controls(steps, frame_ms, redraw=trace_type is go.Scattergl))
+    apply_layout(fig, height=560, kind="map", margin=dict(t=60, b=90), dragmode="zoom",
+                 legend=dict(yanchor="bottom", y=1.06))
+    for c in range(1, len(names) + 1):
+        fig.update_yaxes(scaleanchor=f"x{'' if c == 1 else c}", row=1, col=c)
+    if shown_errors:
+        every = np.concatenate([list(e.values()) for e in shown_errors.values()])
+        fig.update_yaxes(**log_axis(every), showgrid=True, gridcolor=GRID_COLOR,
+                         showticklabels=True, row=1, col=error_col)
+        fig.update_xaxes(showgrid=True, gridcolor=GRID_COLOR, showticklabels=True,
+                         row=1, col=error_col)
+    return fig
+
+
+def convergence_figure(errors: Mapping[str, np.ndarray], tol: float | None = None) -> go.Figure:
+    """Relative error to the exact solution against iteration, log scale, one line per solver."""
+    fig = go.Figure()
+    floored = {name: np.maximum(np.asarray(err, dtype=np.float64), ERROR_FLOOR)
+               for name, err in errors.items()}
+    for name, err in floored.items():
+        fig.add_trace(_error_line(name, np.arange(err.size), err, width=2.5))
+    if tol is not None:
+        fig.add_hline(y=tol, line=dict(dash="dot", color=GUIDE_COLOR),
+                      annotation_text=f"tolerance {tol:g}", annotation_position="top right")
+    apply_layout(fig, "relative error ‖f(τ) − f*‖ / ‖f*‖", 360)
+    fig.update_xaxes(title="iteration τ")
+    every = np.concatenate(list(floored.values()) + ([np.array([tol])] if tol else []))
+    return fig.update_yaxes(**log_axis(every))

@@ -1,0 +1,171 @@
+"""Points on a layout: classes, queries, graph edges, hover data and selections."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import scipy.sparse as sp
+
+from mlviz.figures.style import (
+    EDGE_COLOR,
+    MARKER_OUTLINE,
+    MAX_EDGES_DRAWN,
+    POINT_COLOR,
+    QUERY_COLOR,
+    QUERY_SIZE_EXTRA,
+    WEBGL_EDGES_FROM,
+    apply_layout,
+    class_color,
+    class_name,
+    marker_size,
+    scatter_type,
+)
+
+
+def hover_data(
+    ids: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    scores: np.ndarray | None = None,
+    *,
+    label_title: str = "label",
+    score_title: str = "score",
+    extra_rows: Sequence[str] = (),
+) -> tuple[np.ndarray, str]:
+    """``customdata`` (id, label name[, score]) and its hover template.
+
+    Parameters
+    ----------
+    ids : global point ids, ``customdata[0]``.
+    labels : class per point (``-1`` or unknown: ``?``); none shows ``–``.
+    class_names : names of the classes.
+    scores : shown under the label when given.
+    label_title, score_title : what the label and score rows are called.
+    extra_rows : further hover rows (plotly template text), last.
+
+    Returns
+    -------
+    customdata : ndarray of object, shape (n, 2 or 3)
+    template : str
+    """
+    ids = np.asarray(ids)
+    label_text = (
+        np.array([class_names[c] if 0 <= c < len(class_names) else "?" for c in labels],
+                 dtype=object)
+        if labels is not None
+        else np.full(ids.size, "–", dtype=object)
+    )
+    columns = [ids.astype(object), label_text]
+    rows = ["point %{customdata[0]}", f"{label_title} %{{customdata[1]}}"]
+    if scores is not None:
+        columns.append(np.asarray(scores, dtype=float).astype(object))
+        rows.append(f"{score_title} %{{customdata[2]:.4g}}")
+    rows += list(extra_rows)
+    return np.stack(columns, axis=1), "<br>".join(rows) + "<extra></extra>"
+
+
+def edge_trace(coords: np.ndarray, W: sp.spmatrix, max_edges: int = MAX_EDGES_DRAWN) -> go.Scatter:
+    """The graph's edges as one line trace (``None`` between segments).
+
+    Draws at most ``max_edges`` edges, the heaviest first, and says so in the legend.
+    """
+    upper = sp.triu(W, k=1).tocoo()
+    order = np.argsort(-upper.data)[:max_edges]
+    i, j = upper.row[order], upper.col[order]
+    xs = np.full(3 * i.size, np.nan)
+    ys = np.full(3 * i.size, np.nan)
+    xs[0::3], xs[1::3] = coords[i, 0], coords[j, 0]
+    ys[0::3], ys[1::3] = coords[i, 1], coords[j, 1]
+    name = ("graph edges" if upper.nnz <= max_edges
+            else f"graph edges ({max_edges:,} of {upper.nnz:,})")
+    return scatter_type(i.size, WEBGL_EDGES_FROM)(
+        x=xs, y=ys, mode="lines", line=dict(color=EDGE_COLOR, width=0.9),
+        hoverinfo="skip", name=name, showlegend=True,
+    )
+
+
+def query_trace(
+    coords: np.ndarray,
+    queries,
+    labels: np.ndarray | None = None,
+    class_names: Sequence[str] = (),
+    name: str = "query",
+    color: str = QUERY_COLOR,
+) -> go.Scatter:
+    """Query points (or an anchor): large stars, drawn on top."""
+    q = np.asarray(queries, dtype=np.int64)
+    custom, template = hover_data(q, None if labels is None else labels[q], class_names)
+    return go.Scatter(
+        x=coords[q, 0], y=coords[q, 1], mode="markers", name=name,
+        marker=dict(symbol="star", size=marker_size(coords.shape[0]) + QUERY_SIZE_EXTRA,
+                    color=color, line=dict(color=MARKER_OUTLINE, width=1.5)),
+        customdata=custom, hovertemplate=template,
+    )
+
+
+def class_scatter(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str] = (),
+    *,
+    W: sp.spmatrix | None = None,
+    title: str | None = None,
+    highlight: np.ndarray | None = None,
+    ids: np.ndarray | None = None,
+) -> go.Figure:
+    """Points coloured by class (one legend entry per class), optionally with graph edges.
+
+    Every trace carries the global point ids in ``customdata[0]``: ``ids`` when the points
+    drawn are a subset, else their row numbers. ``highlight`` points are drawn as queries.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    n = coords.shape[0]
+    fig = go.Figure()
+    if W is not None:
+        fig.add_trace(edge_trace(coords, W))
+    trace_type = scatter_type(n)
+    size = marker_size(n)
+    ids = np.arange(n) if ids is None else np.asarray(ids)
+    groups = [(None, np.arange(n))] if labels is None else [
+        (c, np.flatnonzero(labels == c)) for c in np.unique(labels)
+    ]
+    for c, idx in groups:
+        custom, template = hover_data(ids[idx], None if labels is None else labels[idx],
+                                      class_names)
+        fig.add_trace(trace_type(
+            x=coords[idx, 0], y=coords[idx, 1], mode="markers",
+            name="points" if c is None else class_name(c, class_names),
+            marker=dict(size=size, color=POINT_COLOR if c is None else class_color(c),
+                        line=dict(width=0)),
+            customdata=custom, hovertemplate=template,
+        ))
+    if highlight is not None and len(highlight):
+        fig.add_trace(query_trace(coords, np.asarray(highlight), labels, class_names))
+    return apply_layout(fig, title, kind="map")
+
+
+def selected_point_ids(event) -> list[int]:
+    """Global point ids of a ``st.plotly_chart(on_select=...)`` selection event.
+
+    Reads ``customdata[0]`` of each selected point, so the ids are right whichever trace
+    the point belongs to. Accepts the event object or a plain dict.
+    """
+    if not event:
+        return []
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    ids = []
+    for p in points:
+        custom = p.get("customdata") if isinstance(p, dict) else None
+        if custom is None:
+            continue
+        value = custom[0] if isinstance(custom, (list, tuple)) else custom
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return sorted(set(ids))

@@ -1,0 +1,34 @@
+"""Streamlit wiring shared by every page; the only part of mlviz that imports streamlit.
+
+- :mod:`mlviz.ui.state`: the one mechanism for state (URL, session, page switches);
+- :mod:`mlviz.ui.page`: page frame, menu, tour, error guard, charts, chart selections;
+- :mod:`mlviz.ui.sidebar`: the shared data / graph / drawing sidebar → :class:`Workspace`;
+- :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs and layouts;
+- :mod:`mlviz.ui.jobs`: training runs in the background.
+"""
+
+from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
+from mlviz.ui.jobs import TRAINING_THREADS, BackgroundJob, job_status
+from mlviz.ui.page import PAGES, guard, new_selection, page_links, setup_page, show_chart
+from mlviz.ui.sidebar import SIDEBAR, Workspace, sidebar
+from mlviz.ui.state import (
+    PageState,
+    Setting,
+    choice,
+    flag,
+    number,
+    point_classes,
+    point_ids,
+    subset,
+    whole,
+)
+
+QUERIES = PageState("shared", point_ids("q"))
+"""The query points, shared by the ranking and smoothing pages."""
+
+__all__ = [
+    "PAGES", "QUERIES", "SIDEBAR", "TRAINING_THREADS", "BackgroundJob", "PageState", "Setting",
+    "Workspace", "choice", "flag", "guard", "job_status", "new_selection", "number",
+    "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
+    "whole",
+]

@@ -1,0 +1,224 @@
+"""The shared sidebar: the data set, its kNN graph and its 2-D drawing, read by every page."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from mlviz import datasets as ds
+from mlviz.embedding import LAYOUTS
+from mlviz.graph import EDGES, KERNELS, GraphSummary, KnnGraph
+from mlviz.ui import state
+from mlviz.ui.caches import (
+    GraphParams,
+    cached_graph,
+    cached_layout,
+    cached_real_dataset,
+    cached_toy_dataset,
+    cached_upload,
+)
+from mlviz.ui.page import navigation
+
+SOURCES = ("toy", "real", "file")
+KERNEL_CHOICES = ("auto", *KERNELS)
+"""``auto``: the data set's own kernel (Gaussian for toy and standardized data, cosine for
+descriptors)."""
+LAYOUT_CHOICES = ("auto", *LAYOUTS)
+"""``auto``: the file's own 2-D coordinates, else PCA."""
+MAX_TOY_POINTS = 20_000
+
+SIDEBAR = state.PageState(
+    "",
+    state.choice("data", SOURCES, "toy"),
+    state.choice("toy", ds.TOY, "two moons"),
+    state.whole("n", 100, MAX_TOY_POINTS, 600),
+    state.number("noise", 0.0, 0.3, 0.08),
+    state.whole("seed", 0, 9999, 0),
+    state.choice("real", ds.REAL, "digits"),
+    state.whole("k", 2, 50, 10),
+    state.choice("edges", EDGES, "reciprocal"),
+    state.choice("kernel", KERNEL_CHOICES, "auto"),
+    state.number("gamma", 1.0, 10.0, 3.0),
+    state.choice("layout", LAYOUT_CHOICES, "auto"),
+)
+"""The sidebar's settings, shared by every page (the same keys on each)."""
+
+DEFAULT_DATA_KEY = ("toy", "two moons", 600, 0.08, 0)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """What the sidebar built, read by every page."""
+
+    data_key: tuple
+    dataset: ds.Dataset
+    coords: np.ndarray
+    layout: str
+    params: GraphParams
+    graph: KnnGraph
+
+    @property
+    def n(self) -> int:
+        return self.dataset.n
+
+
+class _KeepLastGood(Exception):
+    """No usable new data set: keep the last good one (the message is already shown)."""
+
+
+def _default_dataset() -> tuple[tuple, ds.Dataset]:
+    return DEFAULT_DATA_KEY, cached_toy_dataset(*DEFAULT_DATA_KEY[1:])
+
+
+def _choose_dataset() -> tuple[tuple, ds.Dataset]:
+    sb = st.sidebar
+    source = sb.radio("Source", SOURCES, key=SIDEBAR.key("data"), horizontal=True,
+                      help="toy: generated manifolds; real: small data sets shipped with "
+                           "scikit-learn; file: your own descriptors.")
+    if source == "toy":
+        name = sb.selectbox("Manifold", ds.TOY, key=SIDEBAR.key("toy"))
+        n = sb.slider("Points n", 100, MAX_TOY_POINTS, step=100, key=SIDEBAR.key("n"))
+        noise = sb.slider("Noise", 0.0, 0.3, step=0.01, key=SIDEBAR.key("noise"))
+        seed = int(sb.number_input("Seed", 0, 9999, step=1, key=SIDEBAR.key("seed")))
+        key = ("toy", name, int(n), float(noise), seed)
+        return key, cached_toy_dataset(*key[1:])
+    if source == "real":
+        name = sb.selectbox("Data set", ds.REAL, key=SIDEBAR.key("real"))
+        return ("real", name), cached_real_dataset(name)
+    upload = sb.file_uploader(
+        "Descriptor file",
+        type=["npy", "npz", "csv"],
+        key="upload",
+        help=(
+            f".npy: an n×d float array. .npz: arrays X, optional labels (n ints) and coords (n×2). "
+            f".csv: one row per point (commas, semicolons or tabs), optional header with "
+            f"columns 'label' (integer class ids), 'x2d', 'y2d'. "
+            f"At most {ds.MAX_FILE_MB} MB, {ds.MAX_POINTS:,} points, {ds.MAX_FEATURES:,} dimensions."
+        ),
+    )
+    if upload is None:
+        last = st.session_state.get("mlviz_last_file")
+        if last is not None:
+            sb.caption(f"In use: {last[0][2]}, uploaded earlier in this session. Upload another "
+                       "file to replace it.")
+            return last
+        if state.opened_from_link():
+            sb.warning("This link's view used an uploaded file, which a link cannot carry: "
+                       "upload the file again. Until then the default data set is shown.",
+                       icon="📎")
+        else:
+            sb.info("Upload a .npy, .npz or .csv file of descriptors; until then the last data "
+                    "set stays.")
+        raise _KeepLastGood
+    data = upload.getvalue()
+    key = ("file", hashlib.sha1(data).hexdigest(), upload.name)
+    return key, cached_upload(data, upload.name)
+
+
+def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
+    """The graph widgets' values: k, edges, kernel choice (may be 'auto'), gamma.
+
+    ``dataset`` only decides whether the γ slider is shown.
+    """
+    sb = st.sidebar
+    sb.header("Graph")
+    k = sb.slider("Neighbours k", 2, 50, key=SIDEBAR.key("k"),
+                  help="Each point's k nearest neighbours. Which of them become edges is "
+                       "decided by 'Edges' below.")
+    edges = sb.radio("Edges", EDGES, key=SIDEBAR.key("edges"), horizontal=True,
+                     help="reciprocal: i and j are each among the other's k nearest (the talk's "
+                          "graph). union: either is.")
+    kernel = sb.selectbox("Edge weights", KERNEL_CHOICES, key=SIDEBAR.key("kernel"),
+                          help="gaussian: exp(-d²/σ²) on Euclidean distance, σ² = the mean squared "
+                               "distance to the k-th neighbour. cosine: sᵞ on cosine "
+                               "similarity (Iscen et al. 2017). auto: Gaussian for toy and "
+                               "standardized data, cosine for descriptors.")
+    gamma = 3.0
+    if kernel == "cosine" or (kernel == "auto" and dataset.default_kernel == "cosine"):
+        gamma = float(sb.slider("γ (cosine exponent)", 1.0, 10.0, step=0.5,
+                                key=SIDEBAR.key("gamma")))
+    return int(k), edges, kernel, gamma
+
+
+def resolve_graph_params(choice: tuple[int, str, str, float], dataset: ds.Dataset) -> GraphParams:
+    """Graph parameters for a data set: k below n, 'auto' kernel resolved."""
+    k, edges, kernel, gamma = choice
+    kernel = dataset.default_kernel if kernel == "auto" else kernel
+    return GraphParams(int(min(k, dataset.n - 1)), edges, kernel,
+                       gamma if kernel == "cosine" else 3.0)
+
+
+def falls_apart(summary: GraphSummary) -> bool:
+    """Many components or many isolated points: diffusion would mostly stay put."""
+    return (summary.n_components > max(10, summary.n_nodes // 20)
+            or summary.isolated_fraction > 0.3)
+
+
+def sidebar() -> Workspace:
+    """Draw the shared sidebar and return the data set, its 2-D layout and its graph.
+
+    Bad input (a broken file, a graph that falls apart) shows a message and keeps the
+    last good data set of this session.
+    """
+    SIDEBAR.sync()
+    nav = st.sidebar.container()
+    st.sidebar.divider()
+    st.sidebar.header("Data")
+    try:
+        data_key, dataset = _choose_dataset()
+    except _KeepLastGood:
+        data_key, dataset = st.session_state.get("mlviz_last_good") or _default_dataset()
+    except ds.DataError as exc:
+        st.sidebar.error(f"{exc}\n\nThe previous data set stays loaded.", icon="⚠️")
+        data_key, dataset = st.session_state.get("mlviz_last_good") or _default_dataset()
+
+    choice = _choose_graph(dataset)
+    params = resolve_graph_params(choice, dataset)
+    graph = cached_graph(data_key, params, dataset.X)
+    if data_key[0] == "file" and falls_apart(graph.summary):
+        st.sidebar.error(
+            f"The graph of {dataset.name} falls apart into {graph.summary.n_components:,} "
+            f"components ({graph.summary.n_isolated:,} isolated points; the largest holds "
+            f"{graph.summary.largest_component:,} of {dataset.n:,}). Raise k or choose 'union' "
+            "edges. The previous data set stays loaded.",
+            icon="⚠️",
+        )
+        data_key, dataset = st.session_state.get("mlviz_last_good") or _default_dataset()
+        params = resolve_graph_params(choice, dataset)
+        graph = cached_graph(data_key, params, dataset.X)
+    else:
+        st.session_state["mlviz_last_good"] = (data_key, dataset)
+        if data_key[0] == "file":
+            st.session_state["mlviz_last_file"] = (data_key, dataset)
+
+    s = graph.summary
+    st.sidebar.caption(
+        f"**{dataset.name}**: {dataset.n:,} points × {dataset.dim} dims · "
+        f"{s.n_edges:,} edges · {s.n_components:,} components · {s.n_isolated:,} isolated"
+    )
+    if falls_apart(s):
+        st.sidebar.warning(
+            f"The graph is fragmented ({s.n_components:,} components, {s.n_isolated:,} isolated "
+            "points): diffusion cannot cross between components. Raise k or choose 'union' edges.",
+            icon="🧩",
+        )
+
+    layout = "auto"
+    if dataset.coords is None:
+        st.sidebar.header("Drawing")
+        layout = st.sidebar.selectbox(
+            "2-D layout", LAYOUT_CHOICES, key=SIDEBAR.key("layout"),
+            help="The graph is built in the original space; this only chooses how it is drawn. "
+                 "auto: the file's own 2-D coordinates, else PCA. UMAP takes 10–20 s the "
+                 "first time (2 cores), then it is cached.",
+        )
+    coords = dataset.coords if dataset.coords is not None and layout == "auto" else None
+    if coords is None:
+        method = "pca" if layout == "auto" else layout
+        coords = cached_layout(data_key, method, dataset.X)
+        layout = method
+    navigation(nav)
+    return Workspace(data_key, dataset, coords, layout, params, graph)
