@@ -42,7 +42,7 @@ DIRECT_LIMIT = 5000
 """Up to this many nodes :func:`reference_solution` solves directly, beyond it by CG."""
 
 
-def random_walk(W_norm, y, alpha: float = 0.99, *, max_iter: int = 1000,
+def random_walk(W_norm, y, alpha: float = 0.99, *, max_iter: int | None = None,
                 tol: float | None = 1e-6, f0=None, record: bool = False, dtype=None,
                 reference=None, error_tol: float | None = None) -> Iterations:
     """Iterate the random walk ``f(t) = alpha W f(t-1) + (1 - alpha) y``.
@@ -54,8 +54,11 @@ def random_walk(W_norm, y, alpha: float = 0.99, *, max_iter: int = 1000,
     y : array-like of shape (n,) or (n, c)
         Query indicator(s) (:func:`mlviz.query_vector`), one column per signal.
     alpha : float in [0, 1)
-    max_iter : int
-        Most iterations.
+    max_iter : int or None
+        Most iterations. ``None`` (with a ``tol``): as many as the walk needs to reach
+        ``tol``. Its residual ``||f(t+1) - f(t)||`` shrinks at least like ``α^t`` (the
+        spectral radius of ``α𝒲`` is at most α), so ``⌈log(tol / r_0) / log α⌉`` steps
+        suffice, ``r_0`` the first relative residual; ``converged`` says whether it got there.
     tol : float or None
         Stop once every column's relative residual is at most ``tol``; ``None`` runs
         exactly ``max_iter`` iterations.
@@ -75,23 +78,34 @@ def random_walk(W_norm, y, alpha: float = 0.99, *, max_iter: int = 1000,
     Iterations
         Converges to ``(1 - alpha)(I - alpha W)^-1 y`` for any ``f0`` (Zhou et al. 2003).
     """
-    W, alpha, B, F, bnorm, max_iter, trace = setup(W_norm, y, alpha, f0, dtype, tol,
-                                                    error_tol, max_iter, reference, record)
+    if max_iter is None and tol is None:
+        raise ValueError("max_iter: give max_iter, or a tol for the walk to run until.")
+    W, alpha, B, F, bnorm, limit, trace = setup(W_norm, y, alpha, f0, dtype, tol, error_tol,
+                                                 max_iter or 0, reference, record)
     n_iter, converged = 0, False
     nxt = alpha * (W @ F) + B
     while True:
         res = np.linalg.norm(nxt - F, axis=0) / bnorm
         trace.residuals.append(res)
+        if max_iter is None and n_iter == 0:
+            limit = _steps_to_reach(alpha, tol, float(res.max()))
         if (tol is not None and np.all(res <= tol)) or trace.below(error_tol):
             converged = True
             break
-        if n_iter == max_iter:
+        if n_iter == limit:
             break
         F = nxt
         n_iter += 1
         trace.add(F)
         nxt = alpha * (W @ F) + B
     return trace.finish(F, n_iter, converged)
+
+
+def _steps_to_reach(alpha: float, tol: float, first: float) -> int:
+    """Steps after which ``first · α^t <= tol``, one more for round-off."""
+    if first <= tol or alpha == 0:
+        return 1
+    return int(np.ceil(np.log(tol / first) / np.log(alpha))) + 1
 
 
 def conjugate_gradient(W_norm, y, alpha: float = 0.99, *, max_iter: int = 1000,

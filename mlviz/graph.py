@@ -26,10 +26,10 @@ from mlviz._validation import check_features, check_k, check_square_sparse
 Backend = Literal["auto", "faiss", "sklearn", "torch"]
 Metric = Literal["cosine", "euclidean"]
 Kernel = Literal["cosine", "gaussian"]
-Edges = Literal["reciprocal", "union"]
+Edges = Literal["reciprocal", "union", "sum"]
 
 BACKENDS: tuple[str, ...] = ("faiss", "sklearn", "torch")
-EDGES: tuple[str, ...] = ("reciprocal", "union")
+EDGES: tuple[str, ...] = ("reciprocal", "union", "sum")
 KERNELS: tuple[str, ...] = ("cosine", "gaussian")
 
 
@@ -220,16 +220,18 @@ def edge_weights(
             raise ValueError(
                 "kernel 'gaussian' needs neighbours searched with metric='euclidean'."
             )
-        sq = neighbors.scores.astype(np.float64)
-        if sigma is None:
-            scale = float(np.mean(sq[:, -1]))
-            scale = scale if scale > 0 else 1.0
-        else:
-            if not sigma > 0:
-                raise ValueError(f"sigma must be positive, got {sigma}.")
-            scale = float(sigma) ** 2
-        return np.exp(-sq / scale)
+        if sigma is not None and not sigma > 0:
+            raise ValueError(f"sigma must be positive, got {sigma}.")
+        scale = gaussian_scale(neighbors) if sigma is None else float(sigma) ** 2
+        return np.exp(-neighbors.scores.astype(np.float64) / scale)
     raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
+
+
+def gaussian_scale(neighbors: Neighbors) -> float:
+    """The Gaussian kernel's default ``σ²``: the mean squared distance to the k-th neighbour
+    (1 where that is 0)."""
+    scale = float(np.mean(neighbors.scores[:, -1].astype(np.float64)))
+    return scale if scale > 0 else 1.0
 
 
 def graph_from_neighbors(
@@ -242,7 +244,8 @@ def graph_from_neighbors(
 
     ``"reciprocal"`` keeps edge ``(i, j)`` only when each is among the other's k nearest
     neighbours (``W = min(A, A^T)``, the talk's graph); ``"union"`` keeps it when either is
-    (``W = max(A, A^T)``). Zero diagonal, explicit zeros removed.
+    (``W = max(A, A^T)``); ``"sum"`` is ``W = A + A^T``, where a mutual pair counts twice (the
+    graph of LP-DeepSSL, the code of Iscen et al. 2019). Zero diagonal, explicit zeros removed.
     """
     if edges not in EDGES:
         raise ValueError(f"edges must be one of {EDGES}, got {edges!r}.")
@@ -252,7 +255,8 @@ def graph_from_neighbors(
         (weights.ravel().astype(dtype), (rows, neighbors.indices.ravel())), shape=(n, n)
     )
     A.sum_duplicates()
-    W = A.minimum(A.T) if edges == "reciprocal" else A.maximum(A.T)
+    combine = {"reciprocal": A.minimum, "union": A.maximum, "sum": A.__add__}[edges]
+    W = combine(A.T)
     W = sp.csr_matrix(W, dtype=dtype)
     W.setdiag(0)
     W.eliminate_zeros()
@@ -297,8 +301,9 @@ def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = 
     X : array-like of shape (n, d)
     k : int
         Neighbours per point, ``1 <= k < n``.
-    edges : {"reciprocal", "union"}
-        Mutual neighbours only (the talk's graph) or either direction.
+    edges : {"reciprocal", "union", "sum"}
+        Mutual neighbours only (the talk's graph), either direction, or ``A + Aᵀ``
+        (LP-DeepSSL's graph; see :func:`graph_from_neighbors`).
     kernel : {"cosine", "gaussian"}
         ``max(s,0)^gamma`` on cosine similarity (the search is by cosine), or
         ``exp(-d^2/sigma^2)`` on Euclidean distance (the search is Euclidean).

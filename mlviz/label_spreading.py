@@ -20,7 +20,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlviz._validation import check_alpha, check_tol
-from mlviz.graph import EDGES, KERNELS, build_knn_graph
+from mlviz.graph import EDGES, KERNELS, build_knn_graph, gaussian_scale
 from mlviz.metrics import accuracy
 from mlviz.propagation import (
     UNLABELLED,
@@ -42,11 +42,13 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_neighbors : int, default=10
-        k of the kNN graph.
+        k of the kNN graph; at most ``n - 1`` is used on ``n`` samples (:attr:`n_neighbors_`).
     alpha : float in [0, 1), default=0.99
-    edges : {"reciprocal", "union"}, default="reciprocal"
-        Mutual neighbours only (the talk's graph) or either direction
-        (:func:`mlviz.graph.build_knn_graph`).
+    edges : {"reciprocal", "union", "sum"}, default="reciprocal"
+        Mutual neighbours only (the talk's graph), either direction, or ``A + Aᵀ`` where a
+        mutual pair counts twice (the authors' LP-DeepSSL code;
+        :func:`mlviz.graph.graph_from_neighbors`). The authors' code also counts each point
+        as its own first neighbour: their k is ``n_neighbors + 1`` here.
     kernel : {"cosine", "gaussian"}, default="cosine"
     gamma : float, default=3.0
         Exponent of the cosine kernel.
@@ -79,13 +81,17 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         Points without a diffusion score (see ``unreached``).
     n_iter_ : int
         Conjugate gradient iterations, float64 refinement included.
+    n_neighbors_ : int
+        The k used: ``min(n_neighbors, n - 1)``.
+    sigma2_ : float or None
+        ``σ²`` of the Gaussian kernel, fixed at fit (None for the cosine kernel).
     """
 
     def __init__(
         self,
         n_neighbors: int = 10,
         alpha: float = 0.99,
-        edges: Literal["reciprocal", "union"] = "reciprocal",
+        edges: Literal["reciprocal", "union", "sum"] = "reciprocal",
         kernel: Literal["cosine", "gaussian"] = "cosine",
         gamma: float = 3.0,
         normalization: Literal["class_mass"] | None = "class_mass",
@@ -116,15 +122,12 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
             raise ValueError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}.")
         if self.edges not in EDGES:
-            raise ValueError(f"edges must be 'reciprocal' or 'union', got {self.edges!r}.")
+            raise ValueError(f"edges must be one of {EDGES}, got {self.edges!r}.")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be 'cosine' or 'gaussian', got {self.kernel!r}.")
         check_tol(self.tol)
-        if self.n_neighbors >= n:
-            raise ValueError(
-                f"n_neighbors={self.n_neighbors} must be smaller than the number of samples "
-                f"(n_samples = {n})."
-            )
+        if n < 2:
+            raise ValueError(f"LabelSpreading needs at least 2 samples, got n_samples = {n}.")
 
     def fit(self, X, y):
         """Build the graph on ``X`` and propagate the labels of ``y`` (``-1`` = unlabelled)."""
@@ -147,8 +150,10 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         c = self.classes_.size
 
         metric = "cosine" if self.kernel == "cosine" else "euclidean"
-        graph = build_knn_graph(X, self.n_neighbors, edges=self.edges, kernel=self.kernel,
+        self.n_neighbors_ = int(min(self.n_neighbors, X.shape[0] - 1))
+        graph = build_knn_graph(X, self.n_neighbors_, edges=self.edges, kernel=self.kernel,
                                 gamma=self.gamma, backend=self.backend, dtype=np.float32)
+        self.sigma2_ = gaussian_scale(graph.neighbors) if self.kernel == "gaussian" else None
         result = propagate_labels(
             graph.W_norm, labels, self.alpha, n_classes=c, normalization=self.normalization,
             neighbors_idx=graph.neighbors.indices if self.unreached == "knn" else None,
@@ -175,10 +180,16 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         self.X_fit_ = X
         self._metric = metric
+        votes = self.label_distributions_.copy()
+        votes[known] = np.eye(c)[labels[known]]
+        self._votes = votes
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities of new points: kernel-weighted vote of their k nearest training points."""
+        """Class probabilities of new points: the kernel-weighted vote of their k nearest
+        training points, each labelled one voting with its own label and each unlabelled one
+        with its propagated distribution ``ẑ_i``. The Gaussian kernel's ``σ²`` is the one
+        fixed at fit, so a point's probabilities do not depend on the batch it comes in."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         from sklearn.neighbors import NearestNeighbors
@@ -187,14 +198,14 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
         if self._metric == "cosine":
             base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-300)
             query = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-300)
-        k = min(self.n_neighbors, base.shape[0])
+        k = self.n_neighbors_
         dist, idx = NearestNeighbors(n_neighbors=k).fit(base).kneighbors(query)
         sq = dist**2
         if self._metric == "cosine":
             w = np.clip(1.0 - 0.5 * sq, 0.0, 1.0) ** self.gamma
         else:
-            w = np.exp(-sq / max(float(np.mean(sq[:, -1])), 1e-12))
-        P = np.einsum("ik,ikc->ic", w, self.label_distributions_[idx])
+            w = np.exp(-sq / self.sigma2_)
+        P = np.einsum("ik,ikc->ic", w, self._votes[idx])
         return normalized_rows(P)
 
     def predict(self, X) -> np.ndarray:

@@ -298,3 +298,14 @@ def test_diffusion_solver_equals_the_dense_inverse_with_isolated_nodes():
     np.testing.assert_allclose(solve(Y[:, 0]), exact[:, 0], rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="alpha"):
         diffusion_solver(Wn, 1.0)
+
+
+def test_the_random_walk_reaches_the_tolerance_it_names_by_default():
+    from mlviz.datasets import make_toy
+    from mlviz.graph import build_knn_graph
+
+    d = make_toy("two moons", 600, 0.08, 0)
+    W = build_knn_graph(d.X, 10, kernel="gaussian").W_norm
+    its = random_walk(W, query_vector([0], d.n), 0.99)
+    assert its.converged and its.n_iter > 1000
+    assert its.residuals[-1].max() <= 1e-6

@@ -155,3 +155,16 @@ def test_largest_component_mask():
     W = sp.coo_matrix((np.ones(3), (rows, cols)), shape=(6, 6))
     W = (W + W.T).tocsr()
     np.testing.assert_array_equal(largest_component(W), [0, 0, 1, 1, 1, 0])
+
+
+def test_sum_edges_count_a_mutual_pair_twice(points):
+    from mlviz.graph import edge_weights, graph_from_neighbors, knn_search
+
+    nb = knn_search(points, 6, metric="cosine")
+    w = edge_weights(nb, "cosine", 3.0)
+    A = sp.csr_matrix((w.ravel(), (np.repeat(np.arange(len(points)), 6), nb.indices.ravel())),
+                      shape=(len(points),) * 2)
+    W = graph_from_neighbors(nb, w, "sum", dtype=np.float64)
+    expected = (A + A.T).toarray()
+    np.fill_diagonal(expected, 0)
+    np.testing.assert_allclose(W.toarray(), expected, rtol=1e-12)

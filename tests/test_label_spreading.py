@@ -1,6 +1,9 @@
+import warnings
+
 import numpy as np
 import pytest
 from conftest import labels_per_class
+from sklearn.datasets import make_moons
 from sklearn.semi_supervised import LabelSpreading as SklearnLabelSpreading
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -75,7 +78,6 @@ def test_predict_on_new_points(digits):
     "kwargs, word",
     [
         (dict(alpha=1.0), "alpha"),
-        (dict(n_neighbors=5000), "n_neighbors"),
         (dict(normalization="softmax"), "normalization"),
         (dict(unreached="drop"), "unreached"),
         (dict(edges="mutual"), "edges"),
@@ -103,7 +105,8 @@ def test_bad_data_is_refused(digits):
         LabelSpreading().fit(X, np.full(len(X), -1))
 
 
-@parametrize_with_checks([LabelSpreading(n_neighbors=5)])
+@parametrize_with_checks([LabelSpreading(), LabelSpreading(kernel="gaussian"),
+                          LabelSpreading(kernel="gaussian", edges="union")])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -148,3 +151,35 @@ def test_accuracy_sweeps(digits):
     assert by_labels[1] > by_labels[0]
     by_k = accuracy_vs_k(X, y, labels, [5, 10], 0.99)
     assert np.all(by_k > 0.8)
+
+
+def test_a_point_predicted_alone_or_in_a_batch_gets_the_same_probabilities():
+    X, y = make_moons(3000, noise=0.1, random_state=0)
+    model = LabelSpreading(kernel="gaussian").fit(X[:2000], y[:2000])
+    batch = model.predict_proba(X[2000:])
+    alone = np.vstack([model.predict_proba(X[i:i + 1]) for i in range(2000, 2050)])
+    np.testing.assert_allclose(alone, batch[:50], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{"kernel": "cosine"}, {"kernel": "gaussian"},
+                                    {"kernel": "gaussian", "edges": "union"}])
+def test_held_out_points_are_predicted_no_worse_than_by_sklearn(params):
+    """Fully labelled training points vote with their own labels, not with the propagated
+    distributions that at alpha = 0.99 contradict many of them."""
+    from sklearn.datasets import make_classification
+    X, y = make_classification(500, n_features=20, n_informative=20, n_redundant=0,
+                               n_classes=4, random_state=0)
+    train, test = slice(0, 400), slice(400, 500)
+    ours = LabelSpreading(alpha=0.99, **params).fit(X[train], y[train]).score(X[test], y[test])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = SklearnLabelSpreading(kernel="knn", n_neighbors=10, alpha=0.99).fit(
+            X[train], y[train]).score(X[test], y[test])
+    assert ours >= theirs - 1e-9, (ours, theirs)
+
+
+def test_a_k_beyond_the_data_uses_every_other_point():
+    X, y = make_moons(12, noise=0.05, random_state=0)
+    model = LabelSpreading(n_neighbors=50).fit(X, y)
+    assert model.n_neighbors_ == 11
+    assert (model.predict(X) == y).mean() > 0.5

@@ -41,7 +41,7 @@ def propagate_on_features(
     k: int = 20,
     alpha: float = 0.99,
     gamma: float = 3.0,
-    edges: Literal["reciprocal", "union"] = "reciprocal",
+    edges: Literal["reciprocal", "union", "sum"] = "reciprocal",
     n_classes: int | None = None,
     tol: float = 1e-6,
     max_iter: int = 500,
@@ -67,7 +67,7 @@ def propagate_on_features(
     labels : array-like of int, shape (n,)
         Class indices, ``-1`` for unlabelled points; at least one labelled.
     k, alpha, gamma : graph and propagation parameters.
-    edges : {"reciprocal", "union"}
+    edges : {"reciprocal", "union", "sum"}
         Mutual neighbours only (the paper's graph) or either direction.
     n_classes : int, optional
         Default ``max(labels) + 1``.
