@@ -4,12 +4,13 @@ import streamlit as st
 
 from mlviz import ui
 from mlviz.figures import class_scatter
+from mlviz.figures.style import SHOW_EDGES_UP_TO
 
 STATE = ui.PageState("home", ui.flag("show_edges", True))
 
 ui.setup_page("Learning on manifolds", "🌀")
 ws = ui.sidebar()
-STATE.sync(show_edges=ws.n <= 3000)
+STATE.sync(show_edges=ws.graph.summary.n_edges <= SHOW_EDGES_UP_TO)  # edges, not points, bury the points
 
 st.title("Learning on manifolds, interactively")
 st.markdown(

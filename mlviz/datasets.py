@@ -187,7 +187,7 @@ def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS) -
         X, labels, coords = _read_csv(data, name)
     else:
         raise DataError(f"{name}: unsupported file type; upload a .npy, .npz or .csv file.")
-    return _checked_dataset(name, X, labels, coords, max_points)
+    return _checked_dataset(name, X, labels, coords, max_points, csv=ext == "csv")
 
 
 def _read_npy(data: bytes, name: str) -> np.ndarray:
@@ -218,11 +218,13 @@ def _read_npz(data: bytes, name: str):
                         "again with np.savez(path, X=X, labels=labels).") from None
     with archive:
         keys = list(archive.keys())
-        key = "X" if "X" in keys else (keys[0] if len(keys) == 1 else None)
+        # 'arr_0': what np.savez(path, X) calls a lone array passed without a name
+        key = "X" if "X" in keys else ("arr_0" if keys == ["arr_0"] else None)
         if key is None:
             raise DataError(
-                f"{name} has arrays {keys}; name the descriptor array 'X' "
-                "(np.savez(path, X=X, labels=labels, coords=coords))."
+                f"{name} has arrays {keys}, none named 'X'. The app reads 'X' (the n × d "
+                "descriptors), 'labels' (optional, n class ids) and 'coords' (optional, n × 2): "
+                "np.savez(path, X=X, labels=labels, coords=coords)."
             )
         try:
             X = archive[key]
@@ -309,7 +311,7 @@ def _all_numeric(row: list[str]) -> bool:
     return all(_is_number(c) for c in row if c.strip())
 
 
-def _checked_dataset(name, X, labels, coords, max_points) -> Dataset:
+def _checked_dataset(name, X, labels, coords, max_points, csv: bool = False) -> Dataset:
     X = np.asarray(X)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise DataError(f"{name}: descriptors must be numbers, got dtype {X.dtype}.")
@@ -337,9 +339,10 @@ def _checked_dataset(name, X, labels, coords, max_points) -> Dataset:
     if not finite.all():
         bad = np.flatnonzero(~finite)
         raise DataError(
-            f"{name} has NaN or infinite values in {bad.size} row(s) (first: data row "
-            f"{bad[0] + 1}, counting from 1, header excluded). "
-            "Remove or impute those rows."
+            f"{name} has NaN or infinite values in {bad.size} row(s) (first: "
+            + (f"data row {bad[0] + 1}, counting from 1, a header row excluded). " if csv else
+               f"row {bad[0] + 1} of the array, counting from 1). ")
+            + "Remove or impute those rows."
         )
     if np.ptp(X, axis=0).max() == 0:
         raise DataError(f"{name}: all rows are identical; there is no structure to explore.")

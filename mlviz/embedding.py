@@ -38,3 +38,31 @@ def layout_2d(X, method: Layout = "pca", seed: int = 0, n_neighbors: int = 15) -
                             if X.shape[0] > nn + 2 else "random")
         return np.asarray(reducer.fit_transform(X), dtype=np.float64)
     raise ValueError(f"method must be one of {LAYOUTS}, got {method!r}.")
+
+
+UMAP_FIT = (1.42, 5.01e-4, 256.0)
+"""``seconds ≈ a + b·n·(1 + d/c)`` for :func:`layout_2d` with UMAP, once compiled: least
+squares over n ∈ {1k, 5k, 20k} × d ∈ {64, 256}, best of 2, on 2 cores (benchmarks/README.md,
+``benchmarks/bench_umap.py``)."""
+UMAP_COMPILE_S = 25.0
+"""A process's first UMAP call: numba compiles UMAP (measured 18–26 s)."""
+NNDESCENT_FROM = 4096
+"""UMAP finds neighbours exactly below this many points, by pynndescent from here on."""
+NNDESCENT_COMPILE_S = 55.0
+"""The first call from :data:`NNDESCENT_FROM` points on: numba compiles pynndescent too
+(measured ~58 s more at n = 5,000)."""
+
+
+def umap_paths(n: int) -> frozenset[str]:
+    """The numba-compiled parts a UMAP layout of ``n`` points runs: ``umap``, ``nndescent``."""
+    return frozenset({"umap"} | ({"nndescent"} if n >= NNDESCENT_FROM else set()))
+
+
+def umap_seconds_estimate(n: int, d: int, compiled=()) -> float:
+    """Seconds a UMAP layout of ``n × d`` points takes on 2 cores; ``compiled``: the parts of
+    :func:`umap_paths` this process has run before (their compilation is not paid again)."""
+    a, b, c = UMAP_FIT
+    seconds = a + b * n * (1 + d / c)
+    missing = umap_paths(n) - set(compiled)
+    return (seconds + UMAP_COMPILE_S * ("umap" in missing)
+            + NNDESCENT_COMPILE_S * ("nndescent" in missing))

@@ -57,20 +57,10 @@ st.markdown(
 )
 
 # ---- queries: URL → clicks / typed index / buttons → URL
-def _take_typed_query() -> None:
-    """Queue the typed index and clear the box, so the same index can be typed again."""
-    if st.session_state.get("rank_add") is not None:
-        st.session_state["rank_typed"] = int(st.session_state["rank_add"])
-        st.session_state["rank_add"] = None
-
-
 queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
 picked = ui.new_selection("rank_pick")
 if picked:
     queries = sorted(set(queries) | set(picked)) if STATE["click_adds"] else picked
-typed = st.session_state.pop("rank_typed", None)
-if typed is not None and 0 <= typed < n:
-    queries = sorted(set(queries) | {typed})
 
 pick_col, ctrl_col = st.columns([3, 2], gap="large")
 with ctrl_col:
@@ -82,8 +72,9 @@ with ctrl_col:
         queries = [int(np.random.default_rng().integers(n))]
     if b2.button("Reset to point 0", icon=":material/restart_alt:", width="stretch"):
         queries = [0]
-    st.number_input(f"Add a query by index (0–{n - 1})", 0, n - 1, value=None,
-                    placeholder="point index", key="rank_add", on_change=_take_typed_query)
+    typed = ui.index_input(f"Add a query by index (0–{n - 1})", n, key="rank_add")
+    if typed is not None:
+        queries = sorted(set(queries) | {typed})
     ui.QUERIES.set("q", tuple(queries))
     st.caption(f"Query point{'s' if len(queries) > 1 else ''}: {', '.join(map(str, queries))}")
 
@@ -149,9 +140,12 @@ with ui.guard("the diffusion"):
                                        for name, iterates in result.iterates.items()})
     ui.show_chart(anim, key="rank_anim")
     st.caption("Press ▶ play or drag the slider: every panel shows the same iteration τ. "
-               "Colour: score relative to the largest score of the last animated iteration. "
-               f"Orange rings: the current top {top_k} (queries excluded). Stars: the queries. "
-               "Right: each solver's distance to the exact ranking f*, the dot at τ.")
+               + ("Colour: score relative to the largest score of the last animated iteration. "
+                  if log_scale else "Colour: score relative to the 99th percentile of the "
+                  "non-query scores of the last animated iteration (the queries' own would "
+                  "darken the rest). ")
+               + f"Orange rings: the current top {top_k} (queries excluded). Stars: the queries. "
+               "Below: each solver's distance to the exact ranking f*, the dot at τ.")
 
     conv_col, rank_col = st.columns([3, 2], gap="large")
     with conv_col:
@@ -170,6 +164,7 @@ with ui.guard("the diffusion"):
             query_classes = set(d.labels[queries])
             table["same class as a query"] = [c in query_classes for c in d.labels[order]]
         st.dataframe(table, hide_index=True, width="stretch",
+                     height=35 * (len(table) + 1) + 3,  # every row shown, no inner scroll
                      column_config={"score f*": st.column_config.NumberColumn(format="%.3e")})
         st.download_button("Download all scores (CSV)",
                            pd.DataFrame({"point": np.arange(n), "score": result.exact}).to_csv(index=False),
@@ -181,12 +176,19 @@ if d.labels is not None:
     with ui.guard("average precision"):
         cmp = compare_for_queries(d.X, result.exact, d.labels, queries, metric)
         a, b, c = st.columns(3)
+        gap = cmp.manifold - cmp.euclidean
+        tie = abs(gap) < 0.0005  # equal at the three decimals shown: no arrow, no colour
         a.metric("AP, manifold ranking", f"{cmp.manifold:.3f}",
-                 delta=f"{cmp.manifold - cmp.euclidean:+.3f} vs {metric}")
+                 delta=None if tie else f"{gap:+.3f} vs {metric}")
         b.metric(f"AP, {metric} ranking", f"{cmp.euclidean:.3f}")
-        c.caption("Relevant points: those of a query's class; the queries themselves are not "
-                  "counted. On data whose classes follow the manifold (moons, spirals) diffusion "
-                  "usually wins; where classes overlap in space it may not.")
+        verdict = (f"A tie here: both rankings reach AP {cmp.manifold:.3f} for these queries."
+                   if tie else
+                   f"Diffusion wins here, by {gap:.3f}." if gap > 0 else
+                   f"Diffusion loses here, by {-gap:.3f}: the {metric} ranking is better for "
+                   "these queries.")
+        c.caption(f"{verdict} Relevant points: those of a query's class; the queries themselves "
+                  "are not counted. On data whose classes follow the manifold (moons, spirals) "
+                  "diffusion usually wins; where classes overlap in space it may not.")
         if n <= MAP_SAMPLE:
             STATE.set("map_over", "all")
         map_over = st.radio("mAP over", MAP_OVER if n > MAP_SAMPLE else ["all"], horizontal=True,

@@ -5,11 +5,13 @@ import streamlit as st
 
 from mlviz import query_vector, ui
 from mlviz.figures import (
+    ceiling_title,
     class_scatter,
     eigenvalue_figure,
     eigenvector_gallery,
     impulse_transfer_figure,
     low_rank_curve_figure,
+    score_ceiling,
     score_scatter,
     signals_figure,
     spectrum_figure,
@@ -18,6 +20,7 @@ from mlviz.graph import normalize
 from mlviz.spectral import (
     DENSE_LIMIT,
     FILTERS,
+    components_side_by_side,
     eigenpairs,
     ema_frequency_response,
     ema_impulse_response,
@@ -37,7 +40,7 @@ ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 SIGNALS = ("impulse", "step", "noisy sine")
 LANCZOS_RANK = 100
 IMPULSE_LENGTH = 40
-"""Samples of the moving average's impulse response drawn."""
+# samples of the moving average's impulse response drawn
 FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
 
 
@@ -245,19 +248,17 @@ with ui.guard("the eigendecomposition"):
     else:
         ref_name = "exact"
     x_r = low_rank_filter(pairs, y, h, r)
-    others_only = np.ones(n, dtype=bool)
-    others_only[queries] = False  # the queries (stars) would set the scale and hide the rest
-    top = float(max(np.max(x_r[others_only], initial=0.0), np.max(reference[others_only],
-                                                                  initial=0.0))) or 1.0
+    top = score_ceiling(x_r, reference, exclude=queries)  # not the queries' own scores
+    scale = ceiling_title("score")
     a, b = st.columns(2)
     with a:
         ui.show_chart(score_scatter(ws.coords, x_r, queries=queries, labels=d.labels,
-                                    class_names=d.class_names, title=f"x_r = U_r h(Λ_r) U_rᵀ y, r = {r}",
-                                    height=380, color_range=(0.0, top)), key="smooth_lowrank")
+                                    class_names=d.class_names, title=f"xᵣ = Uᵣ h(Λᵣ) Uᵣᵀ y, r = {r}",
+                                    height=380, color_range=(0.0, top), colorbar_title=scale), key="smooth_lowrank")
     with b:
         ui.show_chart(score_scatter(ws.coords, reference, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
-                                    height=380, color_range=(0.0, top)), key="smooth_exact")
+                                    height=380, color_range=(0.0, top), colorbar_title=scale), key="smooth_exact")
     filter_key = (kind, float(alpha), float(t), float(cutoff))
     curve = cached_low_rank_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
                         pairs, h, reference)
@@ -269,29 +270,27 @@ with ui.guard("the eigendecomposition"):
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
-    from sklearn.decomposition import PCA
-
-    largest = ws.graph.largest
-    left_out = int(n - largest.sum())
-    labels_shown = d.labels[largest] if d.labels is not None else None
-    if emb.shape[1] >= 2:
-        emb2 = PCA(n_components=2).fit_transform(emb[largest])
-        emb_fig = class_scatter(emb2, labels_shown, d.class_names, ids=np.flatnonzero(largest),
-                                title=f"rows of U_r h(Λ_r)^½, r = {r}, projected to 2-D by PCA")
-    else:  # one coordinate: spread the points vertically by a seeded jitter to see them
-        jitter = np.random.default_rng(0).uniform(-1, 1, int(largest.sum()))
-        emb_fig = class_scatter(
-            np.c_[emb[largest, 0], jitter], labels_shown, d.class_names,
-            ids=np.flatnonzero(largest),
-            title="r = 1: one coordinate per point (vertical: random jitter); raise r")
-        emb_fig.layout.yaxis.scaleanchor = None
+    emb2, drawn, sizes = components_side_by_side(emb, ws.graph.W)
+    how = "projected to 2-D by PCA" if emb.shape[1] >= 2 else "one coordinate (vertical: jitter)"
+    emb_fig = class_scatter(emb2, d.labels[drawn] if d.labels is not None else None,
+                            d.class_names, ids=drawn,
+                            title=f"rows of Uᵣ h(Λᵣ)^½, r = {r}, {how}, "
+                                  "each component on its own, side by side")
+    emb_fig.layout.yaxis.scaleanchor = None
     e1, e2 = st.columns([3, 2], gap="large")
     with e1:
         ui.show_chart(emb_fig, key="smooth_embedding")
-        if left_out:
-            st.caption(f"The {left_out:,} point(s) outside the largest connected component are "
-                       "left out: each small component's λ = 1 mode puts its few points far "
-                       "from the rest, and the projection would show little else.")
+        shown = int(np.sum(np.cumsum(sizes) <= drawn.size))
+        left_out = n - drawn.size
+        st.caption(
+            (f"One connected component: its {sizes[0]:,} points are drawn." if shown == 1 else
+             f"{shown} connected components drawn side by side, largest first "
+             f"({', '.join(f'{s:,}' for s in sizes[:shown])} points): between components h(𝒲) "
+             "is zero, so each is projected on its own.")
+            + (f" Not drawn: {left_out:,} of the {n:,} points ({left_out / n:.0%}), in the "
+               f"{sizes.size - shown:,} smaller component(s)"
+               + (" (isolated points among them)" if np.any(sizes == 1) else "")
+               + ", each under 1 % of the points or past the 8 largest." if left_out else ""))
     with e2:
         st.markdown(
             "Since $h(\\mathcal W) \\approx (U h(\\Lambda)^{1/2})(U h(\\Lambda)^{1/2})^\\top$, ranking by "

@@ -1,5 +1,7 @@
 """Mining on manifolds: hard positives and negatives, without labels."""
 
+import io
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -76,11 +78,9 @@ with right:
     telling = most_telling_anchor(tuples, d.labels)
     anchor = anchor_ids[0] if anchor_ids else telling
     st.subheader("Anchor")
-    typed = st.number_input(f"Anchor by index (0–{n - 1})", 0, n - 1, value=None,
-                            placeholder="point index", key="mine_anchor")
-    if typed is not None and st.session_state.get("mine_typed") != typed:
-        st.session_state["mine_typed"] = typed
-        anchor = int(typed)
+    typed = ui.index_input(f"Anchor by index (0–{n - 1})", n, key="mine_anchor")
+    if typed is not None:
+        anchor = typed
     if st.button("Random anchor", icon=":material/casino:", width="stretch"):
         anchor = int(np.random.default_rng().integers(n))
     if st.button("Most telling anchor", icon=":material/visibility:", width="stretch",
@@ -141,8 +141,14 @@ st.markdown(
     "takes positives and negatives from the true classes: the shape of the talk's CUB-200 table."
 )
 if d.dim <= 3:
-    st.info("Fine-tuning needs descriptors: choose digits (or another real data set, or your "
-            "file) in the sidebar. On 2-D and 3-D toy data there is nothing to learn.")
+    if ws.data_key[0] == "toy":
+        st.info("Fine-tuning needs descriptors: choose digits (or another real data set, or your "
+                "file) in the sidebar. On 2-D and 3-D toy data there is nothing to learn.")
+    else:
+        st.info(f"Fine-tuning needs descriptors: {'your file ' if ws.data_key[0] == 'file' else ''}"
+                f"{d.name} has {d.dim} dimension(s), too few for a network to learn a new metric "
+                "from. Upload higher-dimensional descriptors, or choose digits (or another real "
+                "data set) in the sidebar.")
     st.stop()
 
 from dataclasses import replace  # noqa: E402
@@ -168,28 +174,37 @@ ml_negatives = c[3].radio(
     help="The talk's slides compare S⁺ with the Euclidean neighbours E and S⁻ with the "
          "Euclidean non-neighbours X \\ E. Where S⁻ often shares the anchor's class (see "
          "the table above), training on it pushes same-class points apart.")
-st.caption(f"Three runs, same network and seed: positives from the labels (supervised); "
-           f"positives E and negatives X \\ E (Euclidean, no labels); positives S⁺ and "
-           f"negatives {NEGATIVES[ml_negatives]} (manifold, no labels). Mining uses this page's "
-           f"|E| = {k_e}, |M| = {k_m}, α = {alpha} and the sidebar's k = {ws.params.k}. "
-           f"Training on **{describe_device(pick_device(), ui.TRAINING_THREADS)}**.")
 ml_config = MetricLearningConfig(epochs=int(ml_epochs), n_anchors=int(ml_anchors),
                                  margin=float(ml_margin), k=ws.params.k, gamma=ws.params.gamma,
                                  alpha=float(alpha), k_euclidean=int(k_e), k_manifold=int(k_m),
                                  num_threads=ui.TRAINING_THREADS)
 RUN_MANIFOLD = f"positives S⁺, negatives {'S⁻' if ml_negatives == 'manifold' else 'X ∖ E'}"
 RUN_EUCLIDEAN = "positives E, negatives X ∖ E"
+RUNS = {RUN_MANIFOLD: f"positives S⁺ and negatives {NEGATIVES[ml_negatives]} (manifold, no labels)",
+        RUN_EUCLIDEAN: "positives E and negatives X \\ E (Euclidean, no labels)"}
+if d.labels is not None:
+    RUNS["supervised"] = "positives from the labels (supervised)"
+st.caption(f"{('Two', 'Three')[len(RUNS) - 2]} runs, same network and seed: "
+           f"{'; '.join(RUNS.values())}. Mining uses this page's |E| = {k_e}, |M| = {k_m}, "
+           f"α = {alpha} and the sidebar's k = {ws.params.k}. Training on "
+           f"**{describe_device(pick_device(), ui.TRAINING_THREADS)}**."
+           + ("" if d.labels is not None else
+              " Without labels there is no supervised run, and no Recall@k or NMI to report: "
+              "download the fine-tuned descriptors once a run finished."))
 ml_job: ui.BackgroundJob | None = st.session_state.get("ml_job")
 if st.button("Fine-tune", icon=":material/play_arrow:", type="primary",
-             disabled=ml_job is not None and ml_job.running):
-    manifold = replace(ml_config, positives="manifold", negatives=ml_negatives)
-    euclidean = replace(ml_config, positives="euclidean", negatives="euclidean")
-    steps = [(RUN_MANIFOLD, partial(train_metric_learning, d.X, manifold, None, y_true=d.labels)),
-             (RUN_EUCLIDEAN, partial(train_metric_learning, d.X, euclidean, None,
-                                     y_true=d.labels))]
-    if d.labels is not None:
-        steps.append(("supervised", partial(train_metric_learning, d.X, ml_config, d.labels)))
-    ml_job = ui.BackgroundJob(steps, total_epochs=len(steps) * int(ml_epochs)).start()
+             disabled=(ml_job is not None and ml_job.running)
+             or not ui.server_settings().training,
+             help=ui.training_note()):
+    configs = {RUN_MANIFOLD: replace(ml_config, positives="manifold", negatives=ml_negatives),
+               RUN_EUCLIDEAN: replace(ml_config, positives="euclidean", negatives="euclidean"),
+               "supervised": ml_config}
+    steps = [(name, partial(train_metric_learning, d.X, configs[name],
+                            d.labels if name == "supervised" else None, y_true=d.labels))
+             for name in RUNS]  # the runs the caption above names, in its order
+    ml_job = ui.submit_training(("metric learning", ws.data_key, ws.params, ml_config,
+                                 ml_negatives, d.labels is not None), steps,
+                                total_epochs=len(steps) * int(ml_epochs))
     st.session_state["ml_job"] = ml_job
     st.session_state["ml_job_data"] = ws.data_key
 
@@ -247,3 +262,13 @@ if ml_job is not None:
                                             title=f"after fine-tuning, {ml_job.names[0]} (PCA)"),
                               key="ml_after")
             draw_losses(ml_job)
+            if unsup.before is None:
+                st.caption("No labels, so no Recall@k or NMI: the runs' fine-tuned descriptors "
+                           "are yours to download and evaluate.")
+            for i, (name, run) in enumerate(runs.items()):
+                if run is not None and run.embedding is not None:
+                    buf = io.BytesIO()
+                    np.save(buf, np.asarray(run.embedding, dtype=np.float32))
+                    st.download_button(f"Download the fine-tuned descriptors ({name}, .npy)",
+                                       buf.getvalue(), file_name=f"fine_tuned_{i}.npy",
+                                       mime="application/octet-stream", key=f"ml_download_{i}")

@@ -67,6 +67,40 @@ def cached_sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: i
     }
 
 
+def certainty_finding(right: np.ndarray, wrong: np.ndarray) -> str:
+    """What the certainty histogram shows about the wrong predictions, read off the data."""
+    mr, mw = float(np.median(right)) if right.size else np.nan, float(np.median(wrong))
+    medians = (f"median ω {mw:.2f} for the {wrong.size:,} wrong, against "
+               + (f"{mr:.2f} for the {right.size:,} right" if right.size else "no right one at all"))
+    if right.size and mw < mr - 0.1:
+        return (f"Wrong predictions gather at low certainty ({medians}): that is why deep label "
+                "propagation weights each pseudo-label by ω.")
+    if mw >= 0.9:
+        return (f"The {wrong.size:,} wrong predictions are mostly certain ({medians}): ω measures "
+                "how one-sided a point's scores are, not whether they are right. A part of the "
+                "graph that only one class's labels reach (a component, or a class without a "
+                "label) gets that class with ω ≈ 1, so weighting by ω would not discount them.")
+    return (f"Wrong predictions are about as certain as the right ones here ({medians}): "
+            "weighting the pseudo-labels by ω would discount them little.")
+
+
+def weights_finding(names, zeta: np.ndarray, counts: np.ndarray) -> str:
+    """What the class weights ζ say: which classes are rare, which got no point at all."""
+    empty = [names[j] for j in np.flatnonzero(counts == 0)]
+    text = (f"{', '.join(empty)} got no point (labelled or predicted), so its weight is 0. "
+            if empty else "")
+    has = np.flatnonzero(counts > 0)
+    if has.size < 2:
+        return text + "Only one class holds points: there is nothing to balance."
+    lo, hi = has[np.argmin(counts[has])], has[np.argmax(counts[has])]
+    if counts[hi] <= 1.2 * counts[lo]:
+        return text + (f"The classes are about equally large here ({counts[lo]:,}–{counts[hi]:,} "
+                       "points), so they weigh about the same.")
+    return text + (f"Rare classes weigh more: {names[lo]} ({counts[lo]:,} points) weighs "
+                   f"{zeta[lo] / zeta[hi]:.1f}× as much as {names[hi]} ({counts[hi]:,}), so each "
+                   "class contributes equally to a loss.")
+
+
 STATE = ui.PageState(
     "lp",
     ui.point_classes("L"),
@@ -201,8 +235,7 @@ with ui.guard("the certainty plots"):
         ui.show_chart(histogram_figure(hist, "certainty ω of the unlabelled points", "ω"),
                       key="lp_hist")
         if truth is not None and len(hist["wrong"]):
-            st.caption("Wrong predictions gather at low certainty: that is why deep label "
-                       "propagation weights each pseudo-label by ω.")
+            st.caption(certainty_finding(hist["correct"], hist["wrong"]))
         elif truth is not None:
             st.caption("No propagated label is wrong here"
                        + ("; the grey points got none at all (certainty 0)."
@@ -213,7 +246,9 @@ with ui.guard("the certainty plots"):
     with h2:
         ui.show_chart(bar_figure(names, result.class_weights, "class weights ζⱼ = (|Lⱼ| + |Uⱼ|)⁻¹",
                                  "ζ", [class_color(c) for c in range(n_classes)]), key="lp_zeta")
-        st.caption("Rare classes weigh more, so each class contributes equally to a loss.")
+        zeta = result.class_weights
+        st.caption(weights_finding(names, zeta, np.divide(1.0, zeta, out=np.zeros_like(zeta),
+                                                          where=zeta > 0).round().astype(int)))
     st.download_button(
         "Download predictions (CSV)",
         "point,given,predicted,certainty\n" + "\n".join(

@@ -47,6 +47,7 @@ if d.labels is None:
 
 from mlviz.deep import (  # noqa: E402  (after the early exit: torch takes a second to import)
     DeepLPConfig,
+    WeightsMismatch,
     describe_device,
     extract_features,
     load_model,
@@ -81,13 +82,15 @@ config = DeepLPConfig(epochs=int(epochs), warmup_epochs=int(warmup), k=int(k), a
 job: ui.BackgroundJob | None = st.session_state.get("dlp_job")
 job_key = (ws.data_key, per_class, epochs, warmup, k, alpha, seed)
 start = st.button("Train deep LP and the supervised baseline", icon=":material/play_arrow:",
-                  type="primary", disabled=job is not None and job.running)
+                  type="primary", disabled=(job is not None and job.running)
+                  or not ui.server_settings().training,
+                  help=ui.training_note())
 if start:
     steps = [
         ("deep label propagation", partial(train_deep_lp, inputs, labels, config, y_true=d.labels)),
         ("supervised baseline", partial(train_supervised, inputs, labels, config, y_true=d.labels)),
     ]
-    job = ui.BackgroundJob(steps, total_epochs=2 * int(epochs)).start()
+    job = ui.submit_training(("deep LP", job_key, config), steps, total_epochs=2 * int(epochs))
     st.session_state["dlp_job"] = job
     st.session_state["dlp_job_key"] = job_key
 
@@ -209,11 +212,12 @@ if not job.running and deep.state_dict:
         with ui.guard("the loaded model"):
             try:
                 model = load_model(deep.network, deep.input_shape, deep.n_classes,
-                                   uploaded.getvalue())
+                                   uploaded.getvalue(), name=uploaded.name)
             except ValueError as exc:
-                s2.error(f"{uploaded.name} cannot be loaded here: "
-                         f"{str(exc).removeprefix('buffer ')} Load a .pt file downloaded from "
-                         "this page, trained on the same data set.", icon="⚠️")
+                s2.error(f"{str(exc).rstrip('.')}: train here and download the weights, or "
+                         "choose the data set they were trained on."
+                         if isinstance(exc, WeightsMismatch) else
+                         f"{exc} Load a .pt file downloaded from this page.", icon="⚠️")
                 st.stop()
             pred = extract_features(model, inputs)[1].argmax(1)
             unl = labels < 0

@@ -202,5 +202,33 @@ def test_the_data_set_follows_the_user_to_another_page():
 def test_invalid_url_values_are_ignored():
     at = app_test("app.py", k="500", toy="torus", noise="abc").run()
     assert_clean(at)
-    assert at.sidebar.slider(key="k").value == 10
+    assert at.sidebar.slider(key="k").value == 15  # the default
     assert "**two moons**" in sidebar_caption(at)
+
+
+def test_upload_messages_fit_the_format_and_name_the_arrays_found():
+    nan = np.array([[1.0, 2.0], [np.nan, 3.0], [4.0, 5.0], [6.0, 8.0]])
+    at = upload(app_test("app.py", toy="circles").run(), "nan.npy", npy_bytes(nan))
+    npy_message = " ".join(e.value for e in at.sidebar.error)
+    assert "row 2" in npy_message and "header" not in npy_message
+    at = upload(at, "nan.csv", b"f1,f2\n1,2\n,3\n4,5\n6,8\n")
+    assert "header row excluded" in " ".join(e.value for e in at.sidebar.error)
+    rng = np.random.default_rng(0)
+    at = upload(at, "only_y.npz", npz_bytes(Y=rng.random((50, 4))))
+    message = " ".join(e.value for e in at.sidebar.error)
+    assert "['Y']" in message and "'X'" in message and "labels" in message
+    assert "previous data set stays" in message and "**circles**" in sidebar_caption(at)
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_no_stray_string_is_shown_by_streamlit_magic(page):
+    """Streamlit draws every bare string of a page script but the module docstring (a
+    constant's "docstring" showed above the smoothing page's title)."""
+    import ast
+
+    from conftest import ROOT
+
+    body = ast.parse((ROOT / page).read_text()).body
+    stray = [node.lineno for node in body[1:]
+             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)]
+    assert not stray, f"bare strings at lines {stray} of {page}"

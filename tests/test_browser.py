@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
 import pytest
 from conftest import PAGE_FILES, ROOT
 
@@ -132,14 +133,14 @@ def test_page_renders_its_charts(browser, server, page_file):
 
 def test_deep_link_reopens_the_same_view(browser, server):
     page, errors = open_page(
-        browser, f"{server}/Ranking_on_manifolds?toy=two+spirals&n=800&k=15&q=3,40", "deep_link"
+        browser, f"{server}/Ranking_on_manifolds?toy=two+spirals&n=800&k=12&q=3,40", "deep_link"
     )
     try:
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "two spirals: 800 points" in sidebar
         assert "Query points: 3, 40" in page.locator('[data-testid="stMain"]').inner_text()
         href = page.evaluate("location.href")
-        assert "k=15" in href and "q=3%2C40" in href.replace(",", "%2C")
+        assert "k=12" in href and "q=3%2C40" in href.replace(",", "%2C")
         check_charts(page, errors)
     finally:
         page.close()
@@ -222,3 +223,93 @@ def test_page_settings_survive_the_menu_and_a_fresh_context(browser, server):
         assert "heat kernel" in chosen.inner_html(), "the filter of the link is not chosen"
     finally:
         fresh.close()
+
+
+def url_param(page, name: str) -> str:
+    return parse_qs(urlparse(page.evaluate("location.href")).query).get(name, [""])[0]
+
+
+def click_nth_point(page, nth: int) -> None:
+    picker = page.locator('[data-testid="stPlotlyChart"]').first
+    point = picker.locator(".scatterlayer .trace").first.locator("path.point").nth(nth)
+    point.scroll_into_view_if_needed()
+    point.click(force=True)
+    page.wait_for_timeout(800)
+    wait_idle(page)
+
+
+def press(page, label: str) -> None:
+    page.get_by_role("button", name=label).click()
+    page.wait_for_timeout(500)
+    wait_idle(page)
+
+
+def test_a_click_on_the_same_point_after_a_button_selects_it(browser, server):
+    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds", "click_after_button",
+                             height=1000)
+    try:
+        click_nth_point(page, 40)
+        clicked = url_param(page, "q")
+        assert clicked not in ("", "0"), clicked
+        for button in ("Reset to point 0", "Random query"):
+            press(page, button)
+            assert url_param(page, "q") != clicked, button
+            click_nth_point(page, 40)
+            assert url_param(page, "q") == clicked, (button, page.evaluate("location.href"))
+        page.screenshot(path=str(ARTIFACTS / "click_after_button.png"))
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_a_typed_anchor_takes_effect_after_a_button(browser, server):
+    page, errors = open_page(browser, f"{server}/Mining_on_manifolds", "typed_anchor",
+                             height=1200)
+    try:
+        box = page.get_by_label("Anchor by index", exact=False)
+        for step in ("type", "Random anchor", "type"):
+            if step == "type":
+                box.fill("7")
+                box.press("Enter")
+                page.wait_for_timeout(500)
+                wait_idle(page)
+                assert url_param(page, "a") == "7", page.evaluate("location.href")
+            else:
+                press(page, step)
+                assert url_param(page, "a") != "7"
+        page.screenshot(path=str(ARTIFACTS / "typed_anchor.png"))
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_large_data_shows_the_query_star_and_every_top_k_row(browser, server):
+    """n > 3,000: the points are WebGL; the star must be too, or the canvas hides it."""
+    page, errors = open_page(
+        browser, f"{server}/Ranking_on_manifolds?toy=two+moons&n=5000&q=2500&topk=20",
+        "large_star", height=2600)
+    try:
+        picker = page.locator('[data-testid="stPlotlyChart"]').first
+        picker.scroll_into_view_if_needed()
+        box = picker.bounding_box()
+        star = page.evaluate(
+            """() => {
+              const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+              const t = gd._fullData.find(d => d.name === 'query');
+              const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+              return {type: t.type, last: gd._fullData.indexOf(t) === gd._fullData.length - 1,
+                      x: xa._offset + xa.l2p(t.x[0]), y: ya._offset + ya.l2p(t.y[0])};
+            }""")
+        assert star["type"] == "scattergl" and star["last"], star
+        clip = dict(x=box["x"] + star["x"] - 20, y=box["y"] + star["y"] - 20, width=40, height=40)
+        page.screenshot(path=str(ARTIFACTS / "large_star_zoom.png"), clip=clip)
+        from PIL import Image
+
+        rgb = np.asarray(Image.open(ARTIFACTS / "large_star_zoom.png").convert("RGB")).astype(int)
+        red = int(((rgb[..., 0] > 180) & (rgb[..., 1] < 90) & (rgb[..., 2] < 90)).sum())
+        assert red > 30, f"no red star at the query ({red} red pixels)"
+        table = page.locator('[data-testid="stDataFrame"]').first
+        assert table.bounding_box()["height"] >= 35 * 21, table.bounding_box()
+        assert not errors, errors
+    finally:
+        page.close()

@@ -237,18 +237,22 @@ def test_save_load_round_trip(lp_runs, digits_data, tmp_path):
 
 
 def test_load_model_rejects_bad_files(lp_runs, tmp_path):
+    from mlviz.deep.checkpoints import WeightsMismatch
+
     _, deep, _ = lp_runs
-    with pytest.raises(ValueError, match="buffer"):
+    with pytest.raises(ValueError, match="the file is not a file of network weights"):
         load_model("cnn", (8, 8), 10, b"definitely not a torch file")
-    with pytest.raises(ValueError, match="buffer"):
+    with pytest.raises(ValueError, match="the file is not a file of network weights"):
         load_model("cnn", (8, 8), 10, io.BytesIO(b"\x00" * 100))
-    with pytest.raises(ValueError, match="buffer"):
+    with pytest.raises(ValueError, match="there is no file at"):
         load_model("cnn", (8, 8), 10, tmp_path / "missing.pt")
     good = io.BytesIO()
     save_model(deep.state_dict, good)
-    with pytest.raises(ValueError, match="buffer"):  # weights of 10 classes, asked for 3
+    with pytest.raises(WeightsMismatch, match="with 10 classes; the current data set needs a "
+                                              "small CNN on 8×8 images with 3 classes"):
         load_model("cnn", (8, 8), 3, good.getvalue())
-    with pytest.raises(ValueError, match="buffer"):  # a CNN's weights are not an MLP's
+    with pytest.raises(WeightsMismatch, match="weights of a small CNN .* needs an MLP with 64 "
+                                              "inputs and 10 classes"):
         load_model("mlp", 64, 10, good.getvalue())
 
 

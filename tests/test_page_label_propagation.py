@@ -20,10 +20,10 @@ def test_digits_accuracy_matches_the_core_and_beats_sklearn():
 
     d = load_real("digits")
     labels = sample_labelled(d.labels, 5, 0)
-    Wn = normalize(knn_graph(d.X, 10, kernel="cosine", dtype=np.float64))
+    Wn = normalize(knn_graph(d.X, 15, kernel="cosine", dtype=np.float64))
     from mlviz.graph import edge_weights, knn_search
 
-    nb = knn_search(d.X, 10, metric="cosine")
+    nb = knn_search(d.X, 15, metric="cosine")
     res = propagate_labels(Wn, labels, 0.99, neighbors_idx=nb.indices,
                            neighbor_weights=edge_weights(nb, "cosine", 3.0))
     unl = labels < 0

@@ -22,8 +22,8 @@ def legend_counts(fig) -> dict:
 def test_sets_match_the_core_for_a_given_anchor():
     at = app_test(PAGE, toy="two spirals", a="42", k_e="8", k_m="25").run()
     assert_clean(at)
-    d = make_toy("two spirals", 600, 0.08, 0)
-    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    d = make_toy("two spirals", 600, 0.1, 0)
+    Wn = normalize(knn_graph(d.X, 15, kernel="gaussian", dtype=np.float64))
     m = mine(d.X, Wn, 42, 8, 25, 0.99)
     counts = legend_counts(figures(at)["mine_scatter"])
     assert counts["hard positives S⁺ = M \\ E"] == m.positives.size
@@ -41,8 +41,8 @@ def test_default_anchor_shows_both_kinds_on_spirals():
     assert counts["hard positives S⁺ = M \\ E"] > 0 and counts["hard negatives S⁻ = E \\ M"] > 0
     # ... and they are what the talk says: positives along the anchor's own arm, negatives
     # across the gap, on the other arm.
-    d = make_toy("two spirals", 600, 0.08, 0)
-    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    d = make_toy("two spirals", 600, 0.1, 0)
+    Wn = normalize(knn_graph(d.X, 15, kernel="gaussian", dtype=np.float64))
     anchor = int(at.query_params["a"])
     m = mine(d.X, Wn, anchor, at.slider(key="mine_k_e").value, at.slider(key="mine_k_m").value, 0.99)
     assert np.all(d.labels[m.positives] == d.labels[anchor])

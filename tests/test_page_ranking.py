@@ -23,8 +23,8 @@ def test_queries_from_the_url_and_frames_hold_the_iterates():
     fig = figures(at)["rank_anim"]
     assert len(fig["frames"]) == 13
 
-    d = make_toy("two moons", 600, 0.08, 0)
-    Wn = normalize(knn_graph(d.X, 10, kernel="gaussian", dtype=np.float64))
+    d = make_toy("two moons", 600, 0.1, 0)
+    Wn = normalize(knn_graph(d.X, 15, kernel="gaussian", dtype=np.float64))
     y = query_vector([5, 100], 600)
     rw = random_walk(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
     cg = conjugate_gradient(Wn, y, 0.9, max_iter=12, tol=None, record=True).iterates
@@ -137,11 +137,11 @@ def test_an_isolated_query_is_called_out():
     d = make_toy("two moons", 600, 0.08, 0)
     W = knn_graph(d.X, 10, kernel="gaussian")
     isolated = np.flatnonzero(np.diff(W.indptr) == 0)
-    assert isolated.size > 0  # the default reciprocal graph leaves some points alone
-    at = app_test(PAGE, q=str(isolated[0])).run()
+    assert isolated.size > 0  # the reciprocal 10-NN graph at noise 0.08 leaves a point alone
+    at = app_test(PAGE, q=str(isolated[0]), noise="0.08", k="10").run()
     assert_clean(at)
     assert any("has no edge in this graph" in w.value for w in at.warning)
-    at = app_test(PAGE, q="0").run()
+    at = app_test(PAGE, q="0", noise="0.08", k="10").run()
     assert not at.warning
 
 

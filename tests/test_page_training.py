@@ -50,8 +50,22 @@ def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
     at.get("file_uploader")[0].set_value(("junk.pt", b"not a model", "application/octet-stream"))
     at.run()
     assert not at.exception
-    message = next(e.value for e in at.error if "junk.pt cannot be loaded here" in e.value)
-    assert "not a model saved by mlviz" in message and "weights_only" not in message
+    message = next(e.value for e in at.error if e.value.startswith("junk.pt"))
+    assert message.startswith("junk.pt is not a file of network weights (it could not be read "
+                              "as one). Load a .pt file downloaded from this page")
+    assert "weights_only" not in message and "save_model" not in message
+    from mlviz.deep.networks import make_network
+
+    buf = io.BytesIO()
+    save_model(make_network("mlp", 4, 3), buf)  # an iris network
+    at.get("file_uploader")[0].set_value(("iris.pt", buf.getvalue(), "application/octet-stream"))
+    at.run()
+    assert not at.exception
+    message = next(e.value for e in at.error if e.value.startswith("iris.pt"))
+    assert message.startswith("iris.pt holds the weights of an MLP with 4 inputs and 3 classes; "
+                              "the current data set needs a small CNN on 8×8 images with 10 "
+                              "classes: train here and download the weights, or choose the data "
+                              "set they were trained on.")
 
 
 def test_results_never_outlive_their_data_set_or_their_labels():

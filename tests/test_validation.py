@@ -1,6 +1,7 @@
 """Property tests: any bad input is refused with a ValueError that names what is wrong."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -117,3 +118,13 @@ def test_garbage_bytes_never_escape_as_other_errors(data, name):
         load_descriptors(data, name)
     except DataError:
         pass
+
+
+@FAST
+@given(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: s not in ("X", "arr_0")))
+def test_an_npz_without_X_is_refused_naming_what_it_holds(key):
+    buf = io.BytesIO()
+    np.savez(buf, **{key: np.random.default_rng(0).random((20, 3))})
+    with pytest.raises(DataError, match=re.escape(repr([key]))):
+        load_descriptors(buf.getvalue(), "a.npz")

@@ -42,7 +42,7 @@ Modules
     :mod:`mlviz.propagation`; the measures those of :mod:`mlviz.metrics`.
 """
 
-from mlviz.deep.checkpoints import load_model, save_model
+from mlviz.deep.checkpoints import WeightsMismatch, load_model, save_model
 from mlviz.deep.configs import DeepLPConfig, MetricLearningConfig
 from mlviz.deep.devices import describe_device, pick_device
 from mlviz.deep.features import extract_features
@@ -67,6 +67,7 @@ __all__ = [
     "MetricLearningResult",
     "SmallCNN",
     "SmallMLP",
+    "WeightsMismatch",
     "describe_device",
     "extract_features",
     "load_model",

@@ -37,9 +37,11 @@ from mlviz.figures.style import (
     PLOTLY_CONFIG,
     SOLVER_COLORS,
     apply_layout,
+    ceiling_title,
     class_color,
     log_axis,
     marker_size,
+    score_ceiling,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "SOLVER_COLORS",
     "apply_layout",
     "bar_figure",
+    "ceiling_title",
     "class_color",
     "class_scatter",
     "convergence_figure",
@@ -66,6 +69,7 @@ __all__ = [
     "query_trace",
     "recall_table",
     "relative_log_scores",
+    "score_ceiling",
     "score_scatter",
     "selected_point_ids",
     "signals_figure",

@@ -45,7 +45,7 @@ def mining_figure(coords: np.ndarray, mined, labels: np.ndarray | None = None,
         name, colour, symbol, extra = MINING_STYLE[key]
         custom, template = hover_data(idx, None if labels is None else labels[idx], class_names)
         crossed = symbol == "x"  # a line-only symbol: its outline is the mark
-        fig.add_trace(go.Scatter(
+        fig.add_trace(scatter_type(n)(  # the points' renderer: drawn over them
             x=coords[idx, 0], y=coords[idx, 1], mode="markers", name=f"{name} ({idx.size})",
             marker=dict(size=size + extra, color=colour, symbol=symbol,
                         line=dict(width=2 if crossed else 0.5,

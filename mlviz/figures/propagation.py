@@ -76,7 +76,7 @@ def label_scatter(
     if given.size:
         custom, template = hover_data(given, labelled[given], class_names,
                                       label_title="given label")
-        fig.add_trace(go.Scatter(
+        fig.add_trace(trace_type(  # the points' renderer: drawn over them
             x=coords[given, 0], y=coords[given, 1], mode="markers", name="labelled (▲)",
             marker=dict(symbol="triangle-up", size=size + LABELLED_SIZE_EXTRA,
                         color=[class_color(c) for c in labelled[given]],

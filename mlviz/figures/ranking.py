@@ -10,6 +10,9 @@ from plotly.subplots import make_subplots
 
 from mlviz.figures.scatter import hover_data, query_trace
 from mlviz.figures.style import (
+    ANIMATION_ERROR_PX,
+    ANIMATION_MIN_ROW_PX,
+    ANIMATION_PANEL_PX,
     ERROR_FLOOR,
     GRID_COLOR,
     GUIDE_COLOR,
@@ -20,9 +23,11 @@ from mlviz.figures.style import (
     SOLVER_COLORS,
     TRACKER_SIZE,
     apply_layout,
+    ceiling_title,
     log_axis,
     marker_size,
     scatter_type,
+    score_ceiling,
 )
 from mlviz.ranking import top_k as top_ranked
 
@@ -47,17 +52,30 @@ def _error_line(name: str, iterations, errors: np.ndarray, width: float) -> go.S
     )
 
 
-def _place_columns(fig: go.Figure, n_scatters: int, with_error_panel: bool) -> None:
-    """Equal scatter columns side by side, room for the colour bar, then the error panel."""
-    gap, bar_room = 0.02, 0.14 if with_error_panel else 0.08
-    panel = 0.24 if with_error_panel else 0.0
-    width = (1.0 - bar_room - panel - gap * (n_scatters - 1)) / n_scatters
-    domains = [[c * (width + gap), c * (width + gap) + width] for c in range(n_scatters)]
-    if with_error_panel:
-        domains.append([1.0 - panel, 1.0])
-    for c, (domain, title) in enumerate(zip(domains, fig.layout.annotations)):
+def _grid(names: Sequence[str], with_error_panel: bool, aspect: float) -> go.Figure:
+    """Equal scatter columns side by side with room for the colour bar, the error panel under
+    them across the width; the scatters' row as tall as the data's ``aspect`` (height / width)
+    needs, so that wide data get wide panels."""
+    k = len(names)
+    row_px = float(np.clip(ANIMATION_PANEL_PX * aspect, ANIMATION_MIN_ROW_PX, ANIMATION_PANEL_PX))
+    margins, spacing = 150, 60
+    heights = [row_px] + ([ANIMATION_ERROR_PX] if with_error_panel else [])
+    plot_px = sum(heights) + (spacing if with_error_panel else 0)
+    fig = make_subplots(
+        rows=len(heights), cols=k, row_heights=heights,
+        vertical_spacing=spacing / plot_px if with_error_panel else 0.0,
+        specs=[[{}] * k] + ([[{"colspan": k}] + [None] * (k - 1)] if with_error_panel else []),
+        subplot_titles=list(names) + (["relative error to f* against τ"]
+                                      if with_error_panel else []),
+    )
+    gap, bar_room = 0.02, 0.08
+    width = (1.0 - bar_room - gap * (k - 1)) / k
+    for c, title in zip(range(k), fig.layout.annotations):
+        domain = [c * (width + gap), c * (width + gap) + width]
         fig.layout[f"xaxis{'' if c == 0 else c + 1}"].domain = domain
         title.x = sum(domain) / 2
+    fig.update_layout(height=int(plot_px + margins))
+    return fig
 
 
 def _play_controls(steps: Sequence[int], frame_ms: int, redraw: bool) -> dict:
@@ -125,6 +143,8 @@ def diffusion_animation(
     T = min(r.shape[0] for r in runs.values()) - 1
     steps = list(range(T + 1)) if steps is None else [s for s in steps if 0 <= s <= T]
     top = max(float(np.max(r[-1])) for r in runs.values())
+    if not log_scale:  # the queries' own scores would make every other point the darkest
+        top = score_ceiling(*(r[steps[-1]] for r in runs.values()), exclude=q)
     n = coords.shape[0]
     trace_type = scatter_type(n)
     size = marker_size(n)
@@ -138,15 +158,16 @@ def diffusion_animation(
         return top_ranked(f, top_k, exclude=q, positive_only=True)
 
     cmin, cmax = (-decades, 0.0) if log_scale else (0.0, 1.0)
-    bar_title = "log₁₀(f / max f)" if log_scale else "f / max f"
-    titles = names + (["relative error to f* against τ"] if errors is not None else [])
-    fig = make_subplots(rows=1, cols=len(titles), subplot_titles=titles)
-    _place_columns(fig, len(names), with_error_panel=errors is not None)
+    shown = "log₁₀(f / max f)" if log_scale else "f / top"
+    bar_title = shown if log_scale else ceiling_title(shown)
+    span = np.ptp(coords, axis=0) if n else np.ones(2)
+    fig = _grid(names, errors is not None, float(span[1] / span[0]) if span[0] > 0 else 1.0)
     score_format = ":.2f" if log_scale else ":.3f"
     custom, template = hover_data(
         np.arange(n), labels, class_names,
-        extra_rows=[f"{bar_title} %{{marker.color{score_format}}}"],
+        extra_rows=[f"{shown} %{{marker.color{score_format}}}"],
     )
+    row = fig.layout.yaxis.domain
     point_traces, ring_traces = [], []
     for c, name in enumerate(names, start=1):
         f0 = runs[name][steps[-1]]
@@ -157,13 +178,14 @@ def diffusion_animation(
                 showscale=c == len(names),
                 colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12,
                               x=fig.layout[f"xaxis{'' if c == 1 else c}"].domain[1] + 0.005,
-                              xanchor="left"),
+                              xanchor="left", y=sum(row) / 2, len=row[1] - row[0],
+                              yanchor="middle"),
             ),
             customdata=custom, hovertemplate=template, showlegend=False,
         ), row=1, col=c)
         point_traces.append(len(fig.data) - 1)
         ring = ringed(f0)
-        fig.add_trace(go.Scatter(
+        fig.add_trace(trace_type(  # the points' renderer: drawn over them
             x=coords[ring, 0], y=coords[ring, 1], mode="markers",
             name=f"top {top_k}", legendgroup="top", showlegend=c == 1,
             marker=dict(symbol="circle-open", size=size + RING_SIZE_EXTRA, color=RING_COLOR,
@@ -176,17 +198,16 @@ def diffusion_animation(
         fig.add_trace(star, row=1, col=c)
 
     shown_errors, trackers = {}, []
-    error_col = len(names) + 1
     if errors is not None:
         for name in names:
             err = np.maximum(np.asarray(errors[name], dtype=np.float64)[steps], ERROR_FLOOR)
             shown_errors[name] = dict(zip(steps, err))
-            fig.add_trace(_error_line(name, steps, err, width=2), row=1, col=error_col)
+            fig.add_trace(_error_line(name, steps, err, width=2), row=2, col=1)
             fig.add_trace(go.Scatter(
                 x=[steps[-1]], y=[err[-1]], mode="markers", showlegend=False, hoverinfo="skip",
                 marker=dict(size=TRACKER_SIZE, color=SOLVER_COLORS.get(name),
                             line=dict(width=1.5, color=MARKER_OUTLINE)),
-            ), row=1, col=error_col)
+            ), row=2, col=1)
             trackers.append(len(fig.data) - 1)
 
     frames = []
@@ -196,7 +217,8 @@ def diffusion_animation(
             f = runs[name][t]
             ring = ringed(f)
             data.append(dict(type=fig.data[point_traces[c]].type, marker=dict(color=colours(f))))
-            data.append(dict(type="scatter", x=coords[ring, 0], y=coords[ring, 1]))
+            data.append(dict(type=fig.data[ring_traces[c]].type, x=coords[ring, 0],
+                             y=coords[ring, 1]))
             idx += [point_traces[c], ring_traces[c]]
         for name, trace in zip(shown_errors, trackers):
             data.append(dict(type="scatter", x=[t], y=[shown_errors[name][t]]))
@@ -204,16 +226,18 @@ def diffusion_animation(
         frames.append(go.Frame(data=data, traces=idx, name=str(t)))
     fig.frames = frames
     fig.update_layout(**_play_controls(steps, frame_ms, redraw=trace_type is go.Scattergl))
-    apply_layout(fig, height=560, kind="map", margin=dict(t=60, b=90), dragmode="zoom",
+    apply_layout(fig, height=fig.layout.height, kind="map", margin=dict(t=60, b=90),
+                 dragmode="zoom",
                  legend=dict(yanchor="bottom", y=1.06))
     for c in range(1, len(names) + 1):
         fig.update_yaxes(scaleanchor=f"x{'' if c == 1 else c}", row=1, col=c)
     if shown_errors:
+        fig.layout[f"yaxis{len(names) + 1}"].scaleanchor = None  # not a map
         every = np.concatenate([list(e.values()) for e in shown_errors.values()])
         fig.update_yaxes(**log_axis(every), showgrid=True, gridcolor=GRID_COLOR,
-                         showticklabels=True, row=1, col=error_col)
+                         showticklabels=True, row=2, col=1)
         fig.update_xaxes(showgrid=True, gridcolor=GRID_COLOR, showticklabels=True,
-                         row=1, col=error_col)
+                         row=2, col=1)
     return fig
 
 

@@ -9,16 +9,15 @@ import plotly.graph_objects as go
 import scipy.sparse as sp
 
 from mlviz.figures.style import (
-    EDGE_COLOR,
     MARKER_OUTLINE,
     MAX_EDGES_DRAWN,
     POINT_COLOR,
     QUERY_COLOR,
     QUERY_SIZE_EXTRA,
-    WEBGL_EDGES_FROM,
     apply_layout,
     class_color,
     class_name,
+    edge_style,
     marker_size,
     scatter_type,
 )
@@ -67,9 +66,11 @@ def hover_data(
 
 
 def edge_trace(coords: np.ndarray, W: sp.spmatrix, max_edges: int = MAX_EDGES_DRAWN) -> go.Scatter:
-    """The graph's edges as one line trace (``None`` between segments).
+    """The graph's edges as one line trace (``None`` between segments), to be added before
+    the points: it is in their renderer (WebGL for as many points), so it lies beneath them.
 
-    Draws at most ``max_edges`` edges, the heaviest first, and says so in the legend.
+    Draws at most ``max_edges`` edges, the heaviest first, and says so in the legend; the
+    more edges, the lighter and thinner (:func:`~mlviz.figures.style.edge_style`).
     """
     upper = sp.triu(W, k=1).tocoo()
     order = np.argsort(-upper.data)[:max_edges]
@@ -80,8 +81,9 @@ def edge_trace(coords: np.ndarray, W: sp.spmatrix, max_edges: int = MAX_EDGES_DR
     ys[0::3], ys[1::3] = coords[i, 1], coords[j, 1]
     name = ("graph edges" if upper.nnz <= max_edges
             else f"graph edges ({max_edges:,} of {upper.nnz:,})")
-    return scatter_type(i.size, WEBGL_EDGES_FROM)(
-        x=xs, y=ys, mode="lines", line=dict(color=EDGE_COLOR, width=0.9),
+    style = edge_style(i.size)
+    return scatter_type(coords.shape[0])(
+        x=xs, y=ys, mode="lines", line=dict(color=style["color"], width=style["width"]),
         hoverinfo="skip", name=name, showlegend=True,
     )
 
@@ -94,10 +96,11 @@ def query_trace(
     name: str = "query",
     color: str = QUERY_COLOR,
 ) -> go.Scatter:
-    """Query points (or an anchor): large stars, drawn on top."""
+    """Query points (or an anchor): large stars, to be added last, in the points' renderer so
+    that they are drawn on top (a WebGL canvas covers every SVG trace)."""
     q = np.asarray(queries, dtype=np.int64)
     custom, template = hover_data(q, None if labels is None else labels[q], class_names)
-    return go.Scatter(
+    return scatter_type(coords.shape[0])(
         x=coords[q, 0], y=coords[q, 1], mode="markers", name=name,
         marker=dict(symbol="star", size=marker_size(coords.shape[0]) + QUERY_SIZE_EXTRA,
                     color=color, line=dict(color=MARKER_OUTLINE, width=1.5)),

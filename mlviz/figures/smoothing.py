@@ -57,9 +57,9 @@ def impulse_transfer_figure(positions: np.ndarray, impulse_response: np.ndarray,
     gain : ``|H(e^iω)|`` at ``omega``.
     """
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.15,
-                        subplot_titles=("impulse response", "gain |H(e^iω)|"))
+                        subplot_titles=("impulse response hᵢ", "gain |H(e^(iω))|"))
     fig.add_trace(go.Bar(x=positions, y=impulse_response, marker_color=IMPULSE_COLOR,
-                         name="h_i", showlegend=False), 1, 1)
+                         name="hᵢ", showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=omega, y=gain, mode="lines",
                              line=dict(color=GAIN_COLOR, width=2.5), showlegend=False), 1, 2)
     fig.update_xaxes(title="i", row=1, col=1)
@@ -196,7 +196,7 @@ def low_rank_curve_figure(ranks: np.ndarray, errors: np.ndarray, overlaps: np.nd
     """Relative error (log) and top-k overlap of the rank-r approximation against r, in two
     panels side by side (one y axis each); ``current`` marks the chosen rank."""
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
-                        subplot_titles=("relative error ‖x_r − x‖ / ‖x‖", f"top-{k} overlap"))
+                        subplot_titles=("relative error ‖xᵣ − x‖ / ‖x‖", f"top-{k} overlap"))
     errors = np.asarray(errors, dtype=np.float64)
     exact_to_the_eye = errors < LOW_RANK_ERROR_FLOOR
     shown = np.maximum(errors, LOW_RANK_ERROR_FLOOR)

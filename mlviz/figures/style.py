@@ -31,12 +31,20 @@ BLACK = "black"
 GUIDE_COLOR = "gray"
 """Reference lines and their labels (a tolerance, the current rank)."""
 GRID_COLOR = "#eee"
-EDGE_COLOR = "rgba(90,90,90,0.45)"
+EDGE_RGB = "90,90,90"
 
 CLASS_COLORS = (  # tab10 with navy for class 7: its grey looked like the edges and "no label"
     BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, NAVY, OLIVE, CYAN,
     GREY, MOSS, OCHRE, BRICK, PLUM,
+    # then plotly's Dark24 and Alphabet, without their near-whites and near-greys
+    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86",
+    "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE",
+    "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038",
+    "#AA0DFE", "#3283FE", "#85660D", "#782AB6", "#1C8356", "#16FF32", "#1CBE4F", "#C4451C",
+    "#DEA0FD", "#FE00FA", "#325A9B", "#FEAF16", "#F8A19F", "#90AD1C", "#F6222E", "#1CFFCE",
+    "#2ED9FF", "#B10DA1", "#C075A6", "#FC1CBF", "#B00068", "#FBE426", "#FA0087",
 )
+"""Distinct up to ``len(CLASS_COLORS)`` classes; past that, legends say the colours repeat."""
 SCORE_SCALE = "Viridis"
 """Sequential colour scale of every score."""
 DIVERGING_SCALE = "RdBu"
@@ -68,8 +76,6 @@ MINING_STYLE = {  # set -> (legend name, colour, symbol, extra marker size)
 # ---------------------------------------------------------------- thresholds
 WEBGL_POINTS_FROM = 3000
 """Above this many points, scatters use WebGL (``Scattergl``)."""
-WEBGL_EDGES_FROM = 5000
-"""Above this many edges, the edge trace uses WebGL."""
 MAX_EDGES_DRAWN = 60_000
 """At most this many edges are drawn, the heaviest first."""
 ERROR_FLOOR = 1e-16
@@ -78,8 +84,28 @@ LOW_RANK_ERROR_FLOOR = 1e-6
 """Low-rank errors below this are exact to the eye: drawn on the floor as ▼."""
 SPECTRUM_FLOOR = 1e-8
 """Spectral coefficients below this fraction of the largest are left out."""
+MODEBAR_ROOM = 30
+"""Pixels kept free above a title for plotly's toolbar, shown on hover, so it never covers it."""
+ANIMATION_PANEL_PX = 440
+"""About the width of one of two animation panels in the app's wide layout: the panels' row
+is this tall for square data, less for wide data (no empty band above and below them)."""
+ANIMATION_MIN_ROW_PX = 240
+ANIMATION_ERROR_PX = 230
+"""Height of the error panel under the animation."""
 FEW_STEPS = 12
 """Integer x values spanning at most this many get a tick at every whole number."""
+
+SHOW_EDGES_UP_TO = 6000
+"""The home page shows the graph's edges by default up to this many (two moons: ~3,700,
+digits: ~5,400 draw readable; swiss roll 3-D and 20k points turn grey)."""
+EDGE_OPACITY = (0.45, 0.12)
+"""Edge opacity up to ``EDGES_LIGHTER_FROM`` edges, and the floor it falls to as they grow."""
+EDGE_WIDTH = (0.9, 0.5)
+"""Edge width in pixels, likewise: sparse graphs, and the floor of dense ones."""
+EDGES_LIGHTER_FROM = 2000
+"""Above this many edges drawn, opacity and width fall like 1/√(edges)."""
+SCORE_CEILING_QUANTILE = 99
+"""Linear score scales end at this percentile of the scores outside the queries."""
 
 # ---------------------------------------------------------------- sizes
 QUERY_SIZE_EXTRA = 10
@@ -95,6 +121,7 @@ CERTAINTY_MIN_SIZE = 3
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
+    "displayModeBar": "hover",
     "toImageButtonOptions": {"format": "png", "scale": 2},
     "modeBarButtonsToRemove": ["autoScale2d"],
 }
@@ -106,8 +133,39 @@ def class_color(c: int) -> str:
 
 
 def class_name(c: int, class_names) -> str:
-    """The legend name of class ``c``: its name when known, else ``class c``."""
-    return class_names[c] if c < len(class_names) else f"class {c}"
+    """The legend name of class ``c``: its name when known, else ``class c``; past the
+    palette, with the class whose colour it repeats."""
+    name = class_names[c] if c < len(class_names) else f"class {c}"
+    if c >= len(CLASS_COLORS):
+        name += f" (colour of {class_name(c % len(CLASS_COLORS), class_names)})"
+    return name
+
+
+def edge_style(count: int) -> dict:
+    """Opacity, colour and width of ``count`` edges: lighter and thinner as they get denser,
+    so that the points stay visible."""
+    fall = min(1.0, float(np.sqrt(EDGES_LIGHTER_FROM / max(count, 1))))
+    opacity = max(EDGE_OPACITY[1], EDGE_OPACITY[0] * fall)
+    width = max(EDGE_WIDTH[1], EDGE_WIDTH[0] * fall)
+    return {"opacity": opacity, "width": width, "color": f"rgba({EDGE_RGB},{opacity:.3f})"}
+
+
+def score_ceiling(*scores: np.ndarray, exclude=(), quantile: float = SCORE_CEILING_QUANTILE
+                  ) -> float:
+    """The top of a linear score scale: the ``quantile`` percentile of the scores outside
+    ``exclude`` (the queries, whose own scores would make every other point the darkest
+    colour), over all ``scores`` together; 1 when none is positive."""
+    keep = [np.delete(np.asarray(s, dtype=np.float64), np.asarray(exclude, dtype=np.int64))
+            for s in scores]
+    values = np.concatenate(keep) if keep else np.zeros(0)
+    values = values[np.isfinite(values)]
+    top = float(np.percentile(values, quantile)) if values.size else 0.0
+    return top if top > 0 else (float(values.max()) if values.size and values.max() > 0 else 1.0)
+
+
+def ceiling_title(what: str, quantile: float = SCORE_CEILING_QUANTILE) -> str:
+    """Colour bar title of a scale ending at :func:`score_ceiling`."""
+    return f"{what} (top: {quantile:g}th pct.<br>without the queries)"
 
 
 def marker_size(n: int) -> float:
@@ -158,12 +216,15 @@ def apply_layout(
     go.Figure
         ``fig``.
     """
+    below_modebar = dict(x=0.01, y=1 - MODEBAR_ROOM / height, yref="container", yanchor="top")
     if kind == "chart":
-        title_style = dict(x=0.01, y=0.98, yref="container", yanchor="top", font=dict(size=14))
-        top = 85 if title else 40
+        title_style = dict(below_modebar, font=dict(size=14))
+        top = 85 + MODEBAR_ROOM if title else 40
     else:
-        title_style = dict(x=0.01, font=dict(size=15))
-        top = 50 if title else 20
+        title_style = dict(below_modebar, font=dict(size=15))
+        top = 50 + MODEBAR_ROOM if title else 20
+    if not title and fig.layout.annotations:  # subplot titles, at the top like a title
+        top += MODEBAR_ROOM
     layout = dict(
         title=dict(text=title, **title_style) if title else None,
         height=height,

@@ -1,15 +1,31 @@
 """Streamlit wiring shared by every page; the only part of mlviz that imports streamlit.
 
 - :mod:`mlviz.ui.state`: the one mechanism for state (URL, session, page switches);
-- :mod:`mlviz.ui.page`: page frame, menu, tour, error guard, charts, chart selections;
+- :mod:`mlviz.ui.page`: page frame, menu, tour, error guard, charts, chart selections, index boxes;
 - :mod:`mlviz.ui.sidebar`: the shared data / graph / drawing sidebar → :class:`Workspace`;
 - :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs and layouts;
 - :mod:`mlviz.ui.jobs`: training runs in the background.
 """
 
 from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
-from mlviz.ui.jobs import TRAINING_THREADS, BackgroundJob, job_status
-from mlviz.ui.page import PAGES, guard, new_selection, page_links, setup_page, show_chart
+from mlviz.ui.jobs import (
+    TRAINING_THREADS,
+    BackgroundJob,
+    TrainingQueue,
+    job_status,
+    submit_training,
+    training_queue,
+)
+from mlviz.ui.page import (
+    PAGES,
+    guard,
+    index_input,
+    new_selection,
+    page_links,
+    setup_page,
+    show_chart,
+)
+from mlviz.ui.server import TRAINING_OFF, ServerSettings, server_settings, training_note
 from mlviz.ui.sidebar import SIDEBAR, Workspace, sidebar
 from mlviz.ui.state import (
     PageState,
@@ -28,7 +44,9 @@ QUERIES = PageState("shared", point_ids("q"))
 
 __all__ = [
     "PAGES", "QUERIES", "SIDEBAR", "TRAINING_THREADS", "BackgroundJob", "PageState", "Setting",
-    "Workspace", "choice", "flag", "guard", "job_status", "new_selection", "number",
+    "TrainingQueue", "submit_training", "training_queue", "TRAINING_OFF", "ServerSettings",
+    "server_settings", "training_note",
+    "Workspace", "choice", "flag", "guard", "index_input", "job_status", "new_selection", "number",
     "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
     "whole",
 ]

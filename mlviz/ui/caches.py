@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from mlviz import datasets as ds
-from mlviz.embedding import layout_2d
+from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
 
 
@@ -38,8 +38,8 @@ def cached_real_dataset(name: str) -> ds.Dataset:
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading your file…")
-def cached_upload(data: bytes, filename: str) -> ds.Dataset:
-    return ds.load_descriptors(data, filename)
+def cached_upload(data: bytes, filename: str, max_points: int = ds.MAX_POINTS) -> ds.Dataset:
+    return ds.load_descriptors(data, filename, max_points=max_points)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Building the kNN graph…")
@@ -48,6 +48,27 @@ def cached_graph(data_key: tuple, params: GraphParams, _X: np.ndarray) -> KnnGra
                            gamma=params.gamma, dtype=np.float64)
 
 
-@st.cache_resource(max_entries=12, show_spinner="Computing the 2-D layout (UMAP takes 10–20 s the first time on 2 cores)…")
+@st.cache_resource(max_entries=12, show_spinner=False)
 def cached_layout(data_key: tuple, method: str, _X: np.ndarray) -> np.ndarray:
     return layout_2d(_X, method, seed=0)
+
+
+_UMAP_COMPILED: set[str] = set()
+"""The numba-compiled parts of UMAP this server process has run (their cost is paid once)."""
+
+
+def layout_with_spinner(data_key: tuple, method: str, X: np.ndarray) -> np.ndarray:
+    """:func:`cached_layout` under a spinner that says how long it will take, from n and d."""
+    n, d = X.shape
+    if method == "umap":
+        est = umap_seconds_estimate(n, d, _UMAP_COMPILED)
+        text = (f"Computing the UMAP layout of {n:,} points × {d} dims: about {est:.0f} s on 2 "
+                "cores" + (", numba's compilation included (once per server)"
+                           if umap_paths(n) - _UMAP_COMPILED else "") + "; then it is cached…")
+    else:
+        text = "Computing the 2-D layout…"
+    with st.spinner(text):
+        coords = cached_layout(data_key, method, X)
+    if method == "umap":
+        _UMAP_COMPILED.update(umap_paths(n))
+    return coords

@@ -75,14 +75,37 @@ def new_selection(chart_key: str) -> list[int]:
     """Point ids the user just selected in the chart ``chart_key`` (``on_select="rerun"``).
 
     A selection stays in the chart's state across reruns; this returns it only on the run
-    where it changed, so a button or URL can override it afterwards.
+    where it changed, so a button or URL can override it afterwards. The memory of the last
+    selection lasts only while the chart still holds it: a chart redrawn with another figure
+    (the queries, the anchor or the labels it shows have changed) starts with no selection,
+    and from then on a click on the same point again is a new selection.
     """
     picked = selected_point_ids(st.session_state.get(chart_key))
     memory = f"mlviz_selection_{chart_key}"
-    if picked and picked != st.session_state.get(memory):
+    if not picked:
+        st.session_state.pop(memory, None)
+        return []
+    if picked != st.session_state.get(memory):
         st.session_state[memory] = picked
         return picked
     return []
+
+
+def index_input(label: str, n: int, key: str, container=st) -> int | None:
+    """A box for a point index that takes effect each time one is entered, even the same
+    index as before: the index entered on this run (``None`` on other runs). The box is
+    cleared once it is read, so a button may change the point in between."""
+    queued = f"{key}_entered"
+
+    def take() -> None:
+        if st.session_state.get(key) is not None:
+            st.session_state[queued] = int(st.session_state[key])
+            st.session_state[key] = None
+
+    container.number_input(label, 0, n - 1, value=None, placeholder="point index", key=key,
+                           on_change=take)
+    entered = st.session_state.pop(queued, None)
+    return entered if entered is not None and 0 <= entered < n else None
 
 
 def _present_pages() -> list[tuple[str, str, str, str]]:

@@ -9,18 +9,19 @@ import numpy as np
 import streamlit as st
 
 from mlviz import datasets as ds
-from mlviz.embedding import LAYOUTS
+from mlviz.embedding import LAYOUTS, umap_seconds_estimate
 from mlviz.graph import EDGES, KERNELS, GraphSummary, KnnGraph
 from mlviz.ui import state
 from mlviz.ui.caches import (
     GraphParams,
     cached_graph,
-    cached_layout,
     cached_real_dataset,
     cached_toy_dataset,
     cached_upload,
+    layout_with_spinner,
 )
 from mlviz.ui.page import navigation
+from mlviz.ui.server import MAX_TOY_POINTS, server_settings
 
 SOURCES = ("toy", "real", "file")
 KERNEL_CHOICES = ("auto", *KERNELS)
@@ -28,25 +29,29 @@ KERNEL_CHOICES = ("auto", *KERNELS)
 descriptors)."""
 LAYOUT_CHOICES = ("auto", *LAYOUTS)
 """``auto``: the file's own 2-D coordinates, else PCA."""
-MAX_TOY_POINTS = 20_000
 
 SIDEBAR = state.PageState(
     "",
     state.choice("data", SOURCES, "toy"),
     state.choice("toy", ds.TOY, "two moons"),
     state.whole("n", 100, MAX_TOY_POINTS, 600),
-    state.number("noise", 0.0, 0.3, 0.08),
+    state.number("noise", 0.0, 0.3, 0.1),
     state.whole("seed", 0, 9999, 0),
     state.choice("real", ds.REAL, "digits"),
-    state.whole("k", 2, 50, 10),
+    state.whole("k", 2, 50, 15),
     state.choice("edges", EDGES, "reciprocal"),
     state.choice("kernel", KERNEL_CHOICES, "auto"),
     state.number("gamma", 1.0, 10.0, 3.0),
     state.choice("layout", LAYOUT_CHOICES, "auto"),
 )
-"""The sidebar's settings, shared by every page (the same keys on each)."""
+"""The sidebar's settings, shared by every page (the same keys on each).
 
-DEFAULT_DATA_KEY = ("toy", "two moons", 600, 0.08, 0)
+The defaults show the talk's pictures: two moons with noise 0.1 and the reciprocal 15-NN
+graph are one component with no isolated point (at noise 0.08 and k = 10 the moons were
+three), so diffusion follows each moon across the gap, and label propagation grows unsure
+where the moons meet."""
+
+DEFAULT_DATA_KEY = ("toy", "two moons", 600, 0.1, 0)
 
 
 @dataclass(frozen=True)
@@ -75,12 +80,17 @@ def _default_dataset() -> tuple[tuple, ds.Dataset]:
 
 def _choose_dataset() -> tuple[tuple, ds.Dataset]:
     sb = st.sidebar
-    source = sb.radio("Source", SOURCES, key=SIDEBAR.key("data"), horizontal=True,
+    allowed = server_settings()
+    sources = SOURCES if allowed.uploads else SOURCES[:2]
+    if SIDEBAR["data"] not in sources:
+        SIDEBAR.set("data", "toy")
+    SIDEBAR.limit("n", 100, allowed.max_toy_points)
+    source = sb.radio("Source", sources, key=SIDEBAR.key("data"), horizontal=True,
                       help="toy: generated manifolds; real: small data sets shipped with "
                            "scikit-learn; file: your own descriptors.")
     if source == "toy":
         name = sb.selectbox("Manifold", ds.TOY, key=SIDEBAR.key("toy"))
-        n = sb.slider("Points n", 100, MAX_TOY_POINTS, step=100, key=SIDEBAR.key("n"))
+        n = sb.slider("Points n", 100, allowed.max_toy_points, step=100, key=SIDEBAR.key("n"))
         noise = sb.slider("Noise", 0.0, 0.3, step=0.01, key=SIDEBAR.key("noise"))
         seed = int(sb.number_input("Seed", 0, 9999, step=1, key=SIDEBAR.key("seed")))
         key = ("toy", name, int(n), float(noise), seed)
@@ -96,7 +106,7 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
             f".npy: an n×d float array. .npz: arrays X, optional labels (n ints) and coords (n×2). "
             f".csv: one row per point (commas, semicolons or tabs), optional header with "
             f"columns 'label' (integer class ids), 'x2d', 'y2d'. "
-            f"At most {ds.MAX_FILE_MB} MB, {ds.MAX_POINTS:,} points, {ds.MAX_FEATURES:,} dimensions."
+            f"At most {ds.MAX_FILE_MB} MB, {allowed.max_points:,} points, {ds.MAX_FEATURES:,} dimensions."
         ),
     )
     if upload is None:
@@ -115,7 +125,7 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
         raise _KeepLastGood
     data = upload.getvalue()
     key = ("file", hashlib.sha1(data).hexdigest(), upload.name)
-    return key, cached_upload(data, upload.name)
+    return key, cached_upload(data, upload.name, allowed.max_points)
 
 
 def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
@@ -155,6 +165,23 @@ def falls_apart(summary: GraphSummary) -> bool:
     """Many components or many isolated points: diffusion would mostly stay put."""
     return (summary.n_components > max(10, summary.n_nodes // 20)
             or summary.isolated_fraction > 0.3)
+
+
+def graph_notice(name: str, summary: GraphSummary) -> None:
+    """At the top of the page: a warning when the graph falls apart, a note when it has a
+    few components; every page's picture (diffusion, labels, modes) stops at their borders."""
+    s = summary
+    parts = (f"{s.n_components:,} connected components, {s.n_isolated:,} isolated "
+             f"point{'' if s.n_isolated == 1 else 's'}, the largest holding "
+             f"{s.largest_component:,} of {s.n_nodes:,} points")
+    if falls_apart(s):
+        st.warning(f"The graph of {name} falls apart: {parts}. Scores and labels cannot cross "
+                   "between components, so most points stay at zero and this page shows little. "
+                   "Raise k or choose 'union' edges in the sidebar.", icon="🧩")
+    elif s.n_components > 1:
+        st.info(f"The graph of {name} has {parts}: nothing spreads between them, so each "
+                "component is ranked, labelled and smoothed on its own. Raise k or choose "
+                "'union' edges in the sidebar to connect them.", icon="🧩")
 
 
 def sidebar() -> Workspace:
@@ -197,7 +224,8 @@ def sidebar() -> Workspace:
     s = graph.summary
     st.sidebar.caption(
         f"**{dataset.name}**: {dataset.n:,} points × {dataset.dim} dims · "
-        f"{s.n_edges:,} edges · {s.n_components:,} components · {s.n_isolated:,} isolated"
+        f"{s.n_edges:,} edges · {s.n_components:,} "
+        f"component{'' if s.n_components == 1 else 's'} · {s.n_isolated:,} isolated"
     )
     if falls_apart(s):
         st.sidebar.warning(
@@ -212,13 +240,17 @@ def sidebar() -> Workspace:
         layout = st.sidebar.selectbox(
             "2-D layout", LAYOUT_CHOICES, key=SIDEBAR.key("layout"),
             help="The graph is built in the original space; this only chooses how it is drawn. "
-                 "auto: the file's own 2-D coordinates, else PCA. UMAP takes 10–20 s the "
-                 "first time (2 cores), then it is cached.",
+                 "auto: the file's own 2-D coordinates, else PCA. UMAP's time grows with "
+                 "the points and dimensions: about "
+                 f"{umap_seconds_estimate(dataset.n, dataset.dim, ('umap', 'nndescent')):.0f} s "
+                 "here on 2 cores (plus up to a minute of compilation the first time the "
+                 "server runs it), then it is cached.",
         )
     coords = dataset.coords if dataset.coords is not None and layout == "auto" else None
     if coords is None:
         method = "pca" if layout == "auto" else layout
-        coords = cached_layout(data_key, method, dataset.X)
+        coords = layout_with_spinner(data_key, method, dataset.X)
         layout = method
     navigation(nav)
+    graph_notice(dataset.name, s)
     return Workspace(data_key, dataset, coords, layout, params, graph)

@@ -1,0 +1,57 @@
+"""Server settings a teacher sets for a class: environment variables read on every run.
+
+=====================  ==============================================================
+``MLVIZ_UPLOADS=off``  no "file" data source: visitors cannot upload descriptors
+``MLVIZ_TRAINING=off`` the Train / Fine-tune buttons are off (no training on the server)
+``MLVIZ_MAX_POINTS=N`` at most N points in a toy data set or an uploaded file
+=====================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mlviz import datasets as ds
+
+OFF = ("0", "off", "false", "no")
+MAX_TOY_POINTS = 20_000
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What this server allows its visitors."""
+
+    uploads: bool = True
+    training: bool = True
+    max_points: int = ds.MAX_POINTS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
+        """The settings in ``env``; a value that is not understood leaves the default."""
+        raw = env.get("MLVIZ_MAX_POINTS", "")
+        cap = int(raw) if raw.strip().isdigit() else ds.MAX_POINTS
+        return cls(
+            uploads=env.get("MLVIZ_UPLOADS", "on").strip().lower() not in OFF,
+            training=env.get("MLVIZ_TRAINING", "on").strip().lower() not in OFF,
+            max_points=max(100, min(cap, ds.MAX_POINTS)),
+        )
+
+    @property
+    def max_toy_points(self) -> int:
+        """The largest n of the toy manifolds' slider (a multiple of its step, 100)."""
+        return min(MAX_TOY_POINTS, self.max_points) // 100 * 100
+
+
+def server_settings() -> ServerSettings:
+    return ServerSettings.from_env()
+
+
+TRAINING_OFF = ("Training is turned off on this server (MLVIZ_TRAINING=off). Run the app on "
+                "your own machine to train.")
+
+
+def training_note() -> str | None:
+    """The Train buttons' help while training is off (None while it is on)."""
+    return None if server_settings().training else TRAINING_OFF
