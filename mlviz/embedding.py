@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from mlviz._validation import check_features
 
@@ -66,3 +67,36 @@ def umap_seconds_estimate(n: int, d: int, compiled=()) -> float:
     missing = umap_paths(n) - set(compiled)
     return (seconds + UMAP_COMPILE_S * ("umap" in missing)
             + NNDESCENT_COMPILE_S * ("nndescent" in missing))
+
+
+def components_side_by_side(emb: np.ndarray, W, min_share: float = 0.01, max_panels: int = 8,
+                            seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each large connected component's embedding in 2-D, the components side by side.
+
+    Every component with at least ``min_share`` of the points (the ``max_panels`` largest) is
+    projected by PCA on its own rows of ``emb`` (one coordinate: a seeded vertical jitter),
+    scaled into a unit box and shifted right of the previous one. Returns the coordinates, the
+    ids of the points drawn, and the size of every component, largest first.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    n_comp, comp = connected_components(sp.csr_matrix(W), directed=False)
+    sizes = np.bincount(comp, minlength=n_comp)
+    order = np.argsort(-sizes, kind="stable")
+    shown = [c for c in order[:max_panels] if sizes[c] >= max(2, min_share * emb.shape[0])]
+    rng = np.random.default_rng(seed)
+    coords, ids = [], []
+    for panel, c in enumerate(shown):
+        idx = np.flatnonzero(comp == c)
+        rows = emb[idx] - emb[idx].mean(axis=0)
+        if emb.shape[1] >= 2:
+            U, S, _ = np.linalg.svd(rows, full_matrices=False)
+            xy = U[:, :2] * S[:2]
+        else:
+            xy = np.c_[rows[:, 0], rng.uniform(-1, 1, idx.size)]
+        xy = xy / (np.abs(xy).max(axis=0) + 1e-300)
+        coords.append(xy + [2.5 * panel, 0.0])
+        ids.append(idx)
+    if not coords:
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64), sizes[order]
+    return np.concatenate(coords), np.concatenate(ids), sizes[order]

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from mlviz import query_vector, ui
+from mlviz.embedding import components_side_by_side
 from mlviz.figures import (
     ceiling_title,
     class_scatter,
@@ -20,7 +21,6 @@ from mlviz.graph import normalize
 from mlviz.spectral import (
     DENSE_LIMIT,
     FILTERS,
-    components_side_by_side,
     eigenpairs,
     ema_frequency_response,
     ema_impulse_response,
