@@ -140,7 +140,9 @@ def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
                        "decided by 'Edges' below.")
     edges = sb.radio("Edges", EDGES, key=SIDEBAR.key("edges"), horizontal=True,
                      help="reciprocal: i and j are each among the other's k nearest (the talk's "
-                          "graph). union: either is.")
+                          "graph). union: either is. sum: W + Wᵀ of the directed kNN, a mutual "
+                          "pair counting twice (the authors' deep LP code). Their code also "
+                          "counts each point as its own first neighbour: their k is this k + 1.")
     kernel = sb.selectbox("Edge weights", KERNEL_CHOICES, key=SIDEBAR.key("kernel"),
                           help="gaussian: exp(-d²/σ²) on Euclidean distance, σ² = the mean squared "
                                "distance to the k-th neighbour. cosine: sᵞ on cosine "
