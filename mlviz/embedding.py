@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import scipy.sparse as sp
 
 from mlviz._validation import check_features
 
@@ -69,18 +68,19 @@ def umap_seconds_estimate(n: int, d: int, compiled=()) -> float:
             + NNDESCENT_COMPILE_S * ("nndescent" in missing))
 
 
-def components_side_by_side(emb: np.ndarray, W, min_share: float = 0.01, max_panels: int = 8,
-                            seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def components_side_by_side(emb: np.ndarray, components: np.ndarray, min_share: float = 0.01,
+                            max_panels: int = 8, seed: int = 0,
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each large connected component's embedding in 2-D, the components side by side.
 
     Every component with at least ``min_share`` of the points (the ``max_panels`` largest) is
     projected by PCA on its own rows of ``emb`` (one coordinate: a seeded vertical jitter),
     scaled into a unit box and shifted right of the previous one. Returns the coordinates, the
-    ids of the points drawn, and the size of every component, largest first.
+    ids of the points drawn, and the size of every component, largest first. ``components``
+    labels each point's connected component (:attr:`mlviz.graph.KnnGraph.components`).
     """
-    from scipy.sparse.csgraph import connected_components
-
-    n_comp, comp = connected_components(sp.csr_matrix(W), directed=False)
+    comp = np.asarray(components)
+    n_comp = int(comp.max()) + 1 if comp.size else 0
     sizes = np.bincount(comp, minlength=n_comp)
     order = np.argsort(-sizes, kind="stable")
     shown = [c for c in order[:max_panels] if sizes[c] >= max(2, min_share * emb.shape[0])]

@@ -281,6 +281,8 @@ class KnnGraph:
     summary : GraphSummary
     largest : ndarray of bool, shape (n,)
         Mask of the largest connected component.
+    components : ndarray of int, shape (n,)
+        The connected component of each node.
     """
 
     neighbors: Neighbors
@@ -289,6 +291,7 @@ class KnnGraph:
     W_norm: sp.csr_matrix
     summary: GraphSummary
     largest: np.ndarray
+    components: np.ndarray
 
 
 def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",
@@ -329,7 +332,9 @@ def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = 
     nb = knn_search(X, k, metric=metric, backend=backend)
     weights = edge_weights(nb, kernel, gamma, sigma)
     W = graph_from_neighbors(nb, weights, edges, dtype)
-    return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest_component(W))
+    _, components = connected_components(W, directed=False)
+    largest = components == np.bincount(components).argmax()
+    return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest, components)
 
 
 def knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",

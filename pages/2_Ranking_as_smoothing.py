@@ -270,7 +270,7 @@ with ui.guard("the eigendecomposition"):
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
-    emb2, drawn, sizes = components_side_by_side(emb, ws.graph.W)
+    emb2, drawn, sizes = components_side_by_side(emb, ws.graph.components)
     how = "projected to 2-D by PCA" if emb.shape[1] >= 2 else "one coordinate (vertical: jitter)"
     emb_fig = class_scatter(emb2, d.labels[drawn] if d.labels is not None else None,
                             d.class_names, ids=drawn,
