@@ -271,16 +271,16 @@ with ui.guard("the eigendecomposition"):
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
     emb2, drawn, sizes = components_side_by_side(emb, ws.graph.components)
-    how = "projected to 2-D by PCA" if emb.shape[1] >= 2 else "one coordinate (vertical: jitter)"
+    how = "PCA to 2-D" if emb.shape[1] >= 2 else "one coordinate (vertical: jitter)"
+    shown = int(np.sum(np.cumsum(sizes) <= drawn.size))
     emb_fig = class_scatter(emb2, d.labels[drawn] if d.labels is not None else None,
                             d.class_names, ids=drawn,
-                            title=f"rows of Uᵣ h(Λᵣ)^½, r = {r}, {how}, "
-                                  "each component on its own, side by side")
+                            title=f"rows of Uᵣ h(Λᵣ)^½, r = {r}, {how}"
+                                  + (", a panel per component" if shown > 1 else ""))
     emb_fig.layout.yaxis.scaleanchor = None
     e1, e2 = st.columns([3, 2], gap="large")
     with e1:
         ui.show_chart(emb_fig, key="smooth_embedding")
-        shown = int(np.sum(np.cumsum(sizes) <= drawn.size))
         left_out = n - drawn.size
         st.caption(
             (f"One connected component: its {sizes[0]:,} points are drawn." if shown == 1 else
