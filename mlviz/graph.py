@@ -13,43 +13,30 @@ For low-dimensional toy data a Gaussian kernel ``exp(-d_ij^2 / sigma^2)`` is off
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from mlviz._validation import check_features, check_k, check_square_sparse
+from mlviz._validation import check_square_sparse
+from mlviz.knn import (  # noqa: F401  (re-exported: the graph's search lives in mlviz.knn)
+    BACKENDS,
+    Backend,
+    Metric,
+    Neighbors,
+    available_backends,
+    knn_search,
+    neighbor_recall,
+    search_data,
+)
 
-Backend = Literal["auto", "faiss", "sklearn", "torch"]
-Metric = Literal["cosine", "euclidean"]
 Kernel = Literal["cosine", "gaussian"]
 Edges = Literal["reciprocal", "union", "sum"]
 
-BACKENDS: tuple[str, ...] = ("faiss", "sklearn", "torch")
 EDGES: tuple[str, ...] = ("reciprocal", "union", "sum")
 KERNELS: tuple[str, ...] = ("cosine", "gaussian")
-
-
-class Neighbors(NamedTuple):
-    """The k nearest neighbours of every point, the point itself excluded.
-
-    Attributes
-    ----------
-    indices : ndarray of shape (n, k), int64
-        ``indices[i]`` lists the neighbours of point ``i``, nearest first.
-    scores : ndarray of shape (n, k), float32
-        Cosine similarity (metric ``"cosine"``, descending) or squared Euclidean distance
-        (metric ``"euclidean"``, ascending) to each neighbour.
-    metric : str
-        ``"cosine"`` or ``"euclidean"``.
-    """
-
-    indices: np.ndarray
-    scores: np.ndarray
-    metric: str
 
 
 @dataclass(frozen=True)
@@ -66,135 +53,6 @@ class GraphSummary:
     def isolated_fraction(self) -> float:
         return self.n_isolated / max(self.n_nodes, 1)
 
-
-def available_backends() -> list[str]:
-    """The kNN backends that can run here, fastest exact one first."""
-    found = []
-    if _torch_cuda_available():
-        found.append("torch")
-    if importlib.util.find_spec("faiss") is not None:
-        found.append("faiss")
-    found.append("sklearn")
-    if "torch" not in found and importlib.util.find_spec("torch") is not None:
-        found.append("torch")
-    return found
-
-
-def _torch_cuda_available() -> bool:
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return bool(torch.cuda.is_available())
-
-
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms > 0, norms, 1.0)
-
-
-def knn_search(
-    X,
-    k: int,
-    *,
-    metric: Metric = "cosine",
-    backend: Backend = "auto",
-) -> Neighbors:
-    """Exact k-nearest-neighbour search of every point among the others.
-
-    Parameters
-    ----------
-    X : array-like of shape (n, d)
-        Finite descriptors.
-    k : int
-        Neighbours per point, ``1 <= k < n``; the point itself is never its own neighbour.
-    metric : {"cosine", "euclidean"}
-        Cosine similarity of the descriptors, or Euclidean distance.
-    backend : {"auto", "faiss", "sklearn", "torch"}
-        ``"faiss"`` (``IndexFlatIP`` / ``IndexFlatL2``, exact), scikit-learn's brute force,
-        or blocked matrix products in torch (on CUDA when present). ``"auto"`` picks torch on
-        CUDA, else faiss, else scikit-learn. All are exact and agree up to ties.
-
-    Returns
-    -------
-    Neighbors
-    """
-    X = check_features(X)
-    n = X.shape[0]
-    k = check_k(k, n)
-    if metric not in ("cosine", "euclidean"):
-        raise ValueError(f"metric must be 'cosine' or 'euclidean', got {metric!r}.")
-    if backend == "auto":
-        backend = available_backends()[0]  # type: ignore[assignment]
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {('auto',) + BACKENDS}, got {backend!r}.")
-    data = np.ascontiguousarray(X, dtype=np.float32)
-    if metric == "cosine":
-        data = _unit_rows(data)
-    kk = min(k + 1, n)
-    if backend == "faiss":
-        scores, idx = _search_faiss(data, kk, metric)
-    elif backend == "sklearn":
-        scores, idx = _search_sklearn(data, kk, metric)
-    else:
-        scores, idx = _search_torch(data, kk, metric)
-    idx, scores = _drop_self(idx.astype(np.int64), scores.astype(np.float32), k)
-    return Neighbors(indices=idx, scores=scores, metric=metric)
-
-
-def _search_faiss(data: np.ndarray, kk: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    import faiss
-
-    index = faiss.IndexFlatIP(data.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(
-        data.shape[1]
-    )
-    index.add(data)
-    scores, idx = index.search(data, kk)
-    return scores, idx
-
-
-def _search_sklearn(data: np.ndarray, kk: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.neighbors import NearestNeighbors
-
-    algorithm = "brute" if data.shape[1] > 3 else "kd_tree"
-    nn = NearestNeighbors(n_neighbors=kk, algorithm=algorithm).fit(data)
-    dist, idx = nn.kneighbors(data)
-    sq = dist.astype(np.float32) ** 2
-    if metric == "cosine":  # unit vectors: |a - b|^2 = 2 - 2 cos(a, b)
-        return 1.0 - 0.5 * sq, idx
-    return sq, idx
-
-
-def _search_torch(
-    data: np.ndarray, kk: int, metric: str, block: int = 4096
-) -> tuple[np.ndarray, np.ndarray]:
-    import torch
-
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = torch.from_numpy(data).to(device)
-    sq_norms = (base * base).sum(1)
-    out_s, out_i = [], []
-    for start in range(0, base.shape[0], block):
-        q = base[start : start + block]
-        sims = q @ base.T
-        if metric == "cosine":
-            s, i = sims.topk(kk, dim=1)
-        else:
-            d = (q * q).sum(1, keepdim=True) - 2 * sims + sq_norms[None, :]
-            s, i = d.clamp_min_(0).topk(kk, dim=1, largest=False)
-        out_s.append(s.cpu().numpy())
-        out_i.append(i.cpu().numpy())
-    return np.concatenate(out_s), np.concatenate(out_i)
-
-
-def _drop_self(idx: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each point from its own list; where ties pushed it out, drop the last entry."""
-    n = idx.shape[0]
-    is_self = idx == np.arange(n)[:, None]
-    no_self = ~is_self.any(axis=1)
-    is_self[no_self, -1] = True
-    keep = ~is_self
-    return idx[keep].reshape(n, -1)[:, :k], scores[keep].reshape(n, -1)[:, :k]
 
 
 def edge_weights(
@@ -283,6 +141,9 @@ class KnnGraph:
         Mask of the largest connected component.
     components : ndarray of int, shape (n,)
         The connected component of each node.
+    recall : float or None
+        For an approximate search, the measured share of the exact neighbours it found
+        (:func:`mlviz.knn.neighbor_recall` on 1,000 points); ``None`` when exact.
     """
 
     neighbors: Neighbors
@@ -292,6 +153,7 @@ class KnnGraph:
     summary: GraphSummary
     largest: np.ndarray
     components: np.ndarray
+    recall: float | None = None
 
 
 def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",
@@ -334,7 +196,8 @@ def build_knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = 
     W = graph_from_neighbors(nb, weights, edges, dtype)
     _, components = connected_components(W, directed=False)
     largest = components == np.bincount(components).argmax()
-    return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest, components)
+    recall = None if nb.exact else neighbor_recall(search_data(X, metric), nb.indices, metric)
+    return KnnGraph(nb, weights, W, normalize(W), summarize(W), largest, components, recall)
 
 
 def knn_graph(X, k: int, *, edges: Edges = "reciprocal", kernel: Kernel = "cosine",
