@@ -73,3 +73,21 @@ def test_ivf_parameters_grow_with_n():
     small, large = IvfParameters.for_size(2_000), IvfParameters.for_size(100_000)
     assert large.n_cells == 316 and large.n_probe == 19
     assert 1 <= small.n_probe <= small.n_cells <= 2_000 // 40
+
+
+def test_label_spreading_on_an_approximate_graph_states_its_recall_and_keeps_accuracy():
+    from mlviz.label_spreading import LabelSpreading
+
+    rng = np.random.default_rng(1)
+    X = clustered(4000, seed=1)
+    y = np.argmax(X @ rng.normal(size=(16, 4)), axis=1)  # classes: cones through the origin
+    yl = np.full(4000, -1)
+    for c in range(4):
+        yl[np.flatnonzero(y == c)[:10]] = c
+    exact = LabelSpreading(n_neighbors=15).fit(X, yl)
+    approx = LabelSpreading(n_neighbors=15, backend="ivf").fit(X, yl)
+    assert exact.knn_recall_ is None and 0.9 < approx.knn_recall_ <= 1.0
+    unl = yl == -1
+    acc_exact = np.mean(exact.transduction_[unl] == y[unl])
+    acc_approx = np.mean(approx.transduction_[unl] == y[unl])
+    assert acc_approx > acc_exact - 0.02
