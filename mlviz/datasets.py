@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,9 +39,17 @@ class Dataset:
     coords : ndarray of shape (n, 2) or None
         2-D coordinates to draw with (given by the file, or ``X`` itself when ``d == 2``).
     class_names : tuple of str
-    images : ndarray of shape (n, h, w) or None
-        Pixels for image data sets (digits), for the small CNN.
+    images : ndarray of shape (n, h, w) or (n, h, w, 3), or None
+        Pixels for image data sets (digits, rotation orbits, a file's ``images``): the
+        thumbnails, and the small CNN's input when one-channel.
     description : str
+    default_kernel : str
+    default_k : int or None
+        The k its graph is best drawn with, where it differs from the sidebar's default.
+    extras : dict of str to ndarray of shape (n,)
+        More numbers per point, shown with it (e.g. rotation orbits' ``angle``).
+    warnings : tuple of str
+        What was left out while loading (e.g. a file's unusable ``images``), for the user.
     """
 
     name: str
@@ -52,6 +60,9 @@ class Dataset:
     images: np.ndarray | None = None
     description: str = ""
     default_kernel: str = field(default="gaussian")
+    default_k: int | None = None
+    extras: dict = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -67,7 +78,7 @@ class Dataset:
 
 
 TOY = ("two moons", "circles", "two spirals", "swiss roll", "S-curve", "blobs")
-REAL = ("digits", "iris", "wine", "breast cancer")
+REAL = ("digits", "rotation orbits", "iris", "wine", "breast cancer")
 
 
 def make_toy(name: str, n: int = 600, noise: float = 0.06, seed: int = 0) -> Dataset:
@@ -134,6 +145,10 @@ def load_real(name: str) -> Dataset:
     """A small real data set that ships with scikit-learn (no download)."""
     from sklearn import datasets as skd
 
+    if name == "rotation orbits":
+        from mlviz.image_sets import rotation_orbits
+
+        return rotation_orbits()
     if name == "digits":
         d = skd.load_digits()
         return Dataset(
@@ -160,12 +175,15 @@ def load_real(name: str) -> Dataset:
     )
 
 
-def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS) -> Dataset:
+def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS,
+                     max_file_mb: float = MAX_FILE_MB) -> Dataset:
     """Read the user's descriptors from ``.npy``, ``.npz`` or ``.csv`` bytes.
 
     - ``.npy``: an ``n × d`` float array.
     - ``.npz``: arrays ``X`` (required, ``n × d``), ``labels`` (optional: the ground-truth
-      class of every row, ``n`` integers), ``coords`` (optional, ``n × 2``).
+      class of every row, ``n`` integers), ``coords`` (optional, ``n × 2``), ``images``
+      (optional, ``n × h × w`` or ``n × h × w × 3``, uint8 or float in [0, 1]; unusable ones
+      are left out with a warning, :func:`mlviz.images.check_images`).
     - ``.csv``: ``n`` rows of ``d`` numbers; an optional header row; a column named
       ``label`` holds labels, columns ``x2d``/``y2d`` hold 2-D coordinates.
 
@@ -174,20 +192,25 @@ def load_descriptors(data: bytes, filename: str, max_points: int = MAX_POINTS) -
     """
     name = filename.rsplit("/", 1)[-1]
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if len(data) > MAX_FILE_MB * 2**20:
+    if len(data) > max_file_mb * 2**20:
         raise DataError(
-            f"{name} is {len(data) / 2**20:.0f} MB; the limit is {MAX_FILE_MB} MB. "
+            f"{name} is {len(data) / 2**20:.0f} MB; the limit is {max_file_mb:g} MB. "
             "Subsample the rows or reduce the dimension (e.g. PCA) first."
         )
+    images = None
     if ext == "npy":
         X, labels, coords = _read_npy(data, name), None, None
     elif ext == "npz":
-        X, labels, coords = _read_npz(data, name)
+        X, labels, coords, images = _read_npz(data, name)
     elif ext == "csv":
         X, labels, coords = _read_csv(data, name)
     else:
         raise DataError(f"{name}: unsupported file type; upload a .npy, .npz or .csv file.")
-    return _checked_dataset(name, X, labels, coords, max_points, csv=ext == "csv")
+    d = _checked_dataset(name, X, labels, coords, max_points, csv=ext == "csv")
+    from mlviz.images import check_images
+
+    images, problem = check_images(images, d.n, name)
+    return replace(d, images=images, warnings=(problem,) if problem else ())
 
 
 def _read_npy(data: bytes, name: str) -> np.ndarray:
@@ -235,7 +258,11 @@ def _read_npz(data: bytes, name: str):
                 f"{name} holds a pickled (object) array, which is not loaded for safety. "
                 "Save plain numeric arrays."
             ) from None
-    return X, labels, coords
+        try:  # unusable images leave the descriptors loaded (check_images says why)
+            images = archive["images"] if "images" in keys else None
+        except ValueError:
+            images = np.empty(0, dtype=object)  # pickled: refused for its dtype
+    return X, labels, coords, images
 
 
 def _read_csv(data: bytes, name: str):

@@ -128,3 +128,71 @@ def test_an_npz_without_X_is_refused_naming_what_it_holds(key):
     np.savez(buf, **{key: np.random.default_rng(0).random((20, 3))})
     with pytest.raises(DataError, match=re.escape(repr([key]))):
         load_descriptors(buf.getvalue(), "a.npz")
+
+
+def npz_with_images(images, n: int = 12) -> bytes:
+    X = np.random.default_rng(0).random((n, 4))
+    buf = io.BytesIO()
+    np.savez(buf, X=X, images=images)
+    return buf.getvalue()
+
+
+def image_arrays():
+    """Arrays an ``images`` entry may hold: any count, shape, dtype, range."""
+    return st.tuples(
+        st.sampled_from([12, 12, 12, 11, 13]),  # the count: mostly right
+        st.sampled_from([(), (5,), (5, 6), (5, 6, 3), (5, 6, 4), (5, 6, 1), (1, 6), (600, 2)]),
+        st.sampled_from([np.uint8, np.float32, np.float64, np.int64, np.bool_, np.float16]),
+        st.sampled_from([(0.0, 1.0), (0.0, 255.0), (-0.5, 0.5)]),
+    ).map(_image_array)
+
+
+def _image_array(spec):
+    count, shape, dtype, (low, high) = spec
+    values = np.random.default_rng(count).uniform(low, high, (count, *shape))
+    return values.astype(dtype)
+
+
+@FAST
+@given(image_arrays())
+def test_images_in_an_npz_are_kept_or_refused_saying_which_and_the_descriptors_load(images):
+    d = load_descriptors(npz_with_images(images), "im.npz")
+    assert d.n == 12 and d.X.shape == (12, 4)  # the descriptors always load
+    ok_dtype = images.dtype == np.uint8 or np.issubdtype(images.dtype, np.floating)
+    ok_shape = images.ndim == 3 or (images.ndim == 4 and images.shape[3] == 3)
+    ok_count = images.shape[0] == 12
+    ok_side = ok_shape and all(2 <= s <= 512 for s in images.shape[1:3])
+    ok_range = images.dtype == np.uint8 or (images.size and images.min() >= 0
+                                            and images.max() <= 1)
+    if ok_dtype and ok_shape and ok_count and ok_side and ok_range:
+        assert d.images is not None and d.images.shape == images.shape and not d.warnings
+        return
+    assert d.images is None and len(d.warnings) == 1
+    message = d.warnings[0]
+    assert message.startswith("im.npz: 'images'") and "loaded without images" in message
+    if not ok_dtype:
+        assert f"dtype {images.dtype}" in message
+    elif not ok_shape:
+        assert "n×h×w" in message and "×".join(map(str, images.shape)) in message
+    elif not ok_count:
+        assert f"holds {images.shape[0]} images for 12 descriptor rows" in message
+    elif not ok_side:
+        assert "pixels a side" in message
+    else:
+        assert "[0, 1]" in message
+
+
+def test_a_pickled_images_array_is_refused_and_the_descriptors_load():
+    X = np.random.default_rng(0).random((5, 3))
+    buf = io.BytesIO()
+    np.savez(buf, X=X, images=np.array([{"a": 1}] * 5, dtype=object))
+    d = load_descriptors(buf.getvalue(), "p.npz")
+    assert d.n == 5 and d.images is None
+    assert "dtype object" in d.warnings[0]
+
+
+def test_nan_images_are_refused():
+    images = np.full((12, 4, 4), 0.5)
+    images[3, 1, 1] = np.nan
+    d = load_descriptors(npz_with_images(images), "nan.npz")
+    assert d.images is None and "NaN" in d.warnings[0]

@@ -15,6 +15,7 @@ import streamlit as st
 from mlviz import datasets as ds
 from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
+from mlviz.images import thumbnails
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,15 @@ def cached_real_dataset(name: str) -> ds.Dataset:
 @st.cache_data(max_entries=4, show_spinner="Reading your file…")
 def cached_upload(data: bytes, filename: str, max_points: int = ds.MAX_POINTS) -> ds.Dataset:
     return ds.load_descriptors(data, filename, max_points=max_points)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Building the thumbnails…")
+def cached_thumbnails(data_key: tuple, _images: np.ndarray) -> np.ndarray:
+    """Every image of a data set as a ``uint8`` thumbnail, built once per data set and shared
+    by every page and session (read-only)."""
+    thumbs = thumbnails(_images)
+    thumbs.setflags(write=False)
+    return thumbs
 
 
 @st.cache_resource(max_entries=16, show_spinner="Building the kNN graph…")

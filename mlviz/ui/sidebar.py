@@ -64,6 +64,9 @@ class Workspace:
     layout: str
     params: GraphParams
     graph: KnnGraph
+    panel: object = None
+    """A sidebar container above the data settings, for the selected point
+    (:func:`mlviz.ui.images.point_panel`)."""
 
     @property
     def n(self) -> int:
@@ -103,7 +106,8 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
         type=["npy", "npz", "csv"],
         key="upload",
         help=(
-            f".npy: an n×d float array. .npz: arrays X, optional labels (n ints) and coords (n×2). "
+            f".npy: an n×d float array. .npz: arrays X, optional labels (n ints), coords (n×2) "
+            f"and images (n×h×w or n×h×w×3, uint8 or float in [0, 1]: shown as thumbnails). "
             f".csv: one row per point (commas, semicolons or tabs), optional header with "
             f"columns 'label' (integer class ids), 'x2d', 'y2d'. "
             f"At most {ds.MAX_FILE_MB} MB, {allowed.max_points:,} points, {ds.MAX_FEATURES:,} dimensions."
@@ -126,6 +130,18 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
     data = upload.getvalue()
     key = ("file", hashlib.sha1(data).hexdigest(), upload.name)
     return key, cached_upload(data, upload.name, allowed.max_points)
+
+
+def follow_default_k(dataset: ds.Dataset) -> None:
+    """When the data set changes to one whose best k differs from the last one's
+    (``Dataset.default_k``, e.g. rotation orbits' 5; else the sidebar's default), k moves to
+    it; any other time k stays as the user (or the link) set it. A link carries k whenever it
+    differs from the sidebar's default, so it reopens the same graph."""
+    best = dataset.default_k or SIDEBAR.settings["k"].default
+    last = st.session_state.get("mlviz_best_k")
+    st.session_state["mlviz_best_k"] = best
+    if last is not None and last != best:
+        SIDEBAR.set("k", int(best))
 
 
 def _choose_graph(dataset: ds.Dataset) -> tuple[int, str, str, float]:
@@ -194,6 +210,7 @@ def sidebar() -> Workspace:
     """
     SIDEBAR.sync()
     nav = st.sidebar.container()
+    panel = st.sidebar.container()
     st.sidebar.divider()
     st.sidebar.header("Data")
     try:
@@ -203,6 +220,9 @@ def sidebar() -> Workspace:
     except ds.DataError as exc:
         st.sidebar.error(f"{exc}\n\nThe previous data set stays loaded.", icon="⚠️")
         data_key, dataset = st.session_state.get("mlviz_last_good") or _default_dataset()
+    for problem in dataset.warnings:
+        st.sidebar.warning(problem, icon="🖼️")
+    follow_default_k(dataset)
 
     choice = _choose_graph(dataset)
     params = resolve_graph_params(choice, dataset)
@@ -255,4 +275,4 @@ def sidebar() -> Workspace:
         layout = method
     navigation(nav)
     graph_notice(dataset.name, s)
-    return Workspace(data_key, dataset, coords, layout, params, graph)
+    return Workspace(data_key, dataset, coords, layout, params, graph, panel)
