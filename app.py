@@ -51,5 +51,9 @@ with right:
            "$\\sigma^2$ the mean squared distance to the $k$-th neighbour")
         + ", normalized as $\\mathcal{W}=D^{-1/2}WD^{-1/2}$."
     )
+    st.subheader("The talk, step by step")
+    st.caption("New here? Each method page as the talk's slides go: one sentence and one "
+               "picture per step, then the full page to explore freely.")
+    ui.tour_links()
     st.subheader("The tour")
     ui.page_links()

@@ -9,6 +9,7 @@ from mlviz.diffusion import cg_rate, condition_number, relative_errors
 from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
 from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
 from mlviz.ranking import top_k as top_ranked
+from mlviz.strips import ranking_strips
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 TOLERANCES = [1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
@@ -44,6 +45,8 @@ STATE = ui.PageState(
 
 ui.setup_page("Ranking on manifolds", "🧭")
 ws = ui.sidebar()
+if ui.guided_steps("ranking", ws, ui.QUERIES, STATE):  # the talk, step by step
+    st.stop()
 ui.QUERIES.sync()
 STATE.sync()
 d, n = ws.dataset, ws.n
@@ -59,6 +62,7 @@ st.markdown(
 # ---- queries: URL → clicks / typed index / buttons → URL
 queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
 picked = ui.new_selection("rank_pick")
+newest = picked[-1] if picked else None  # the selected point: the last query chosen
 if picked:
     queries = sorted(set(queries) | set(picked)) if STATE["click_adds"] else picked
 
@@ -70,11 +74,13 @@ with ctrl_col:
     b1, b2 = st.columns(2)
     if b1.button("Random query", icon=":material/casino:", width="stretch"):
         queries = [int(np.random.default_rng().integers(n))]
+        newest = queries[0]
     if b2.button("Reset to point 0", icon=":material/restart_alt:", width="stretch"):
-        queries = [0]
+        queries, newest = [0], 0
     typed = ui.index_input(f"Add a query by index (0–{n - 1})", n, key="rank_add")
     if typed is not None:
         queries = sorted(set(queries) | {typed})
+        newest = typed
     ui.QUERIES.set("q", tuple(queries))
     st.caption(f"Query point{'s' if len(queries) > 1 else ''}: {', '.join(map(str, queries))}")
 
@@ -114,6 +120,7 @@ with ctrl_col:
                            key=STATE.key("tol"), format_func=lambda t: f"{t:g}",
                            help="The iterations each solver needs to get this close are printed "
                                 "under the convergence plot.")
+metric = "cosine" if ws.params.kernel == "cosine" else "euclidean"  # plain ranking's
 with ui.guard("the diffusion"):
     result = cached_solvers(ws.data_key, ws.params, tuple(queries), float(alpha), int(n_frames), tol,
                    tuple(s for s in SOLVERS if s in solvers), ws.graph.W_norm)
@@ -170,9 +177,18 @@ with ui.guard("the diffusion"):
                            pd.DataFrame({"point": np.arange(n), "score": result.exact}).to_csv(index=False),
                            file_name="manifold_ranking.csv", mime="text/csv")
 
+    if ui.thumbnails_of(ws) is not None:
+        st.subheader(f"The images: the queries and their top {top_k}")
+        ui.show_strips(ws, ranking_strips(d, result.exact, queries, top_k, metric))
+    selected = ui.selected_point("query", newest, queries)
+    ui.point_panel(ws, selected, {
+        "edges in the graph": f"{np.diff(ws.graph.W_norm.indptr)[selected]:,}",
+        "its score f*": f"{result.exact[selected]:.3g}"}, title="Selected query", mark="query",
+        note="The query last clicked, typed or drawn at random (shared with the smoothing "
+             "page).")
+
 if d.labels is not None:
     st.subheader("Does diffusion help here?")
-    metric = "cosine" if ws.params.kernel == "cosine" else "euclidean"
     with ui.guard("average precision"):
         cmp = compare_for_queries(d.X, result.exact, d.labels, queries, metric)
         a, b, c = st.columns(3)

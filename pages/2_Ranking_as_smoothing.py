@@ -39,6 +39,7 @@ from mlviz.spectral import (
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 SIGNALS = ("impulse", "step", "noisy sine")
 LANCZOS_RANK = 100
+LARGE_GRAPH, LARGE_GRAPH_RANK = 20_000, 20  # Lanczos at 100k: 20 pairs take ~20 s, 50 take ~90 s
 IMPULSE_LENGTH = 40
 # samples of the moving average's impulse response drawn
 FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
@@ -117,6 +118,8 @@ STATE = ui.PageState(
 
 ui.setup_page("Ranking as smoothing", "〰️")
 ws = ui.sidebar()
+if ui.guided_steps("smoothing", ws, ui.QUERIES, STATE):  # the talk, step by step
+    st.stop()
 ui.QUERIES.sync()
 STATE.sync()
 d, n = ws.dataset, ws.n
@@ -184,7 +187,7 @@ with right, ui.guard("the impulse response"):
 st.header("2 · On the graph: frequencies are eigenvectors")
 alpha = st.select_slider("α of h_α on the graph", ALPHAS, key=STATE.key("alpha"))
 queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
-r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK, n)
+r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK if n <= LARGE_GRAPH else LARGE_GRAPH_RANK, n)
 controls = st.columns(4)
 kind = controls[0].selectbox("Filter h", FILTERS, key=STATE.key("filter"),
                              format_func=lambda f: FILTER_NAMES.get(f, f),
@@ -196,8 +199,10 @@ cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, step=0.01, key=STATE.k
                             disabled=kind != "ideal low-pass")
 controls[3].caption(f"Query points (shared with the ranking page): {', '.join(map(str, queries))}")
 if n > DENSE_LIMIT:
-    st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ {r_max}. "
-            f"Below {DENSE_LIMIT:,} points all n are computed exactly.")
+    st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ {r_max}"
+            + (f" (above {LARGE_GRAPH:,} points, {LARGE_GRAPH_RANK}, to bound the wait)"
+               if n > LARGE_GRAPH else "")
+            + f". Below {DENSE_LIMIT:,} points all n are computed exactly.")
 
 with ui.guard("the eigendecomposition"):
     pairs = cached_eigenpairs(ws.data_key, ws.params, r_max, ws.graph.W_norm)
@@ -248,6 +253,11 @@ with ui.guard("the eigendecomposition"):
     else:
         ref_name = "exact"
     x_r = low_rank_filter(pairs, y, h, r)
+    selected = ui.selected_point("query", None, queries)  # the ranking page's selected query
+    ui.point_panel(ws, selected, {f"x = h(𝒲)y ({ref_name})": f"{reference[selected]:.3g}",
+                                  f"xᵣ, r = {r}": f"{x_r[selected]:.3g}"},
+                   title="Selected query", mark="query",
+                   note="The query last clicked on the ranking page (else the first query).")
     top = score_ceiling(x_r, reference, exclude=queries)  # not the queries' own scores
     scale = ceiling_title("score")
     a, b = st.columns(2)

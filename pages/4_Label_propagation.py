@@ -15,7 +15,8 @@ from mlviz.figures import (
 )
 from mlviz.label_spreading import accuracy_vs_alpha, accuracy_vs_k, accuracy_vs_labels
 from mlviz.metrics import accuracy
-from mlviz.propagation import UNLABELLED, propagate_labels, sample_labelled
+from mlviz.propagation import UNLABELLED, normalized_rows, propagate_labels, sample_labelled
+from mlviz.strips import propagation_strips
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 NORMS = {"class mass": "class_mass", "plain argmax": None}
@@ -115,6 +116,8 @@ STATE = ui.PageState(
 
 ui.setup_page("Label propagation", "🏷️")
 ws = ui.sidebar()
+if ui.guided_steps("label propagation", ws, STATE):  # the talk, step by step
+    st.stop()
 STATE.sync()
 d, n = ws.dataset, ws.n
 truth = d.labels
@@ -156,7 +159,8 @@ with right:
     STATE.limit("click_class", 0, n_classes - 1)
     click_class = st.selectbox("Clicked points get class", range(n_classes),
                                format_func=lambda c: names[c], key=STATE.key("click_class"))
-    labelled.update({i: int(click_class) for i in ui.new_selection("lp_scatter")})
+    clicked = ui.new_selection("lp_scatter")
+    labelled.update({i: int(click_class) for i in clicked})
     if st.button("Clear all labels", icon=":material/delete:", width="stretch"):
         labelled = {}
     STATE.set("L", labelled)
@@ -219,6 +223,23 @@ with right, ui.guard("the scores"):
                             "difference mixes the graph and the solver.")
     cols[0].metric("Block-CG iterations", f"{result.n_iter}")
     cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
+
+with ui.guard("the images"):
+    strips = propagation_strips(d, given, result.predictions, result.certainty, names)
+    if ui.thumbnails_of(ws) is not None:
+        st.subheader("The images: labelled, most and least certain, wrong")
+        ui.show_strips(ws, strips)
+    least = strips[2].indices[0] if strips[2].indices else None
+    selected = ui.selected_point("lp", clicked[-1] if clicked else None, range(n), least)
+    z_hat = normalized_rows(result.scores[[selected]])[0]
+    best = np.argsort(-z_hat, kind="stable")[:2]
+    ui.point_panel(ws, selected, {
+        "given label": names[given[selected]] if given[selected] >= 0 else "none",
+        "predicted": names[result.predictions[selected]] if result.predictions[selected] >= 0
+        else "none",
+        "certainty ω": f"{result.certainty[selected]:.3f}",
+        "ẑ": ", ".join(f"{names[j]}: {z_hat[j]:.2f}" for j in best)},
+        note="The point last clicked; until a click, the least certain prediction.")
 
 with ui.guard("the certainty plots"):
     h1, h2 = st.columns(2, gap="large")

@@ -232,3 +232,24 @@ def test_no_stray_string_is_shown_by_streamlit_magic(page):
     stray = [node.lineno for node in body[1:]
              if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)]
     assert not stray, f"bare strings at lines {stray} of {page}"
+
+
+def test_an_upload_with_images_shows_them_and_bad_images_only_warn(good_file):
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (150, 16)), rng.normal(3, 1, (150, 16))])
+    images = (rng.random((300, 8, 8)) * 255).astype(np.uint8)
+    at = app_test("pages/1_Ranking_on_manifolds.py", q="5").run()
+    at = upload(at, "pics.npz", npz_bytes(X=X, labels=np.repeat([0, 1], 150), images=images))
+    assert_clean(at)
+    assert not at.sidebar.warning
+    strips = at.main.get("image")
+    assert len(strips) == 3 and strips[0].proto.imgs[0].caption.startswith("#5 · 0")
+    for bad, words in [(images[:10], "holds 10 images for 300 descriptor rows"),
+                       (images.astype(np.int64), "dtype int64"),
+                       (images[..., None], "n×h×w (grey) or n×h×w×3 (RGB), got shape 300×8×8×1"),
+                       (images / 100.0, "must lie in [0, 1]")]:
+        at = upload(at, "bad_pics.npz", npz_bytes(X=X, images=bad))
+        assert_clean(at)  # a warning, not an error: the descriptors are in use
+        assert words in " ".join(w.value for w in at.sidebar.warning)
+        assert "**bad_pics.npz**: 300 points × 16 dims" in sidebar_caption(at)
+        assert not at.main.get("image")

@@ -93,3 +93,46 @@ def test_labels_survive_a_visit_to_another_page():
     assert_clean(at)
     assert at.query_params["L"] == labels
     assert "6 labelled point(s)." in [c.value for c in at.caption]
+
+
+def strip_ids(at, where="main") -> list[list[int]]:
+    area = at.main if where == "main" else at.sidebar
+    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
+            for el in area.get("image")]
+
+
+def test_digits_strips_hold_the_labelled_the_most_and_least_certain_and_the_wrong():
+    from mlviz.datasets import load_real
+    from mlviz.graph import edge_weights, knn_search
+
+    at = app_test(PAGE, data="real", real="digits", per_class="2").run()
+    assert_clean(at)
+    d = load_real("digits")
+    labels = sample_labelled(d.labels, 2, 0)
+    Wn = normalize(knn_graph(d.X, 15, kernel="cosine", dtype=np.float64))
+    nb = knn_search(d.X, 15, metric="cosine")
+    res = propagate_labels(Wn, labels, 0.99, neighbors_idx=nb.indices,
+                           neighbor_weights=edge_weights(nb, "cosine", 3.0))
+    labelled, most, least, wrong = strip_ids(at)
+    assert sorted(labelled) == np.flatnonzero(labels >= 0).tolist()  # 20: all of them
+    among = np.flatnonzero((labels < 0) & (res.predictions >= 0))
+    cert = res.certainty[among]
+    assert most == among[np.lexsort((among, -cert))][:10].tolist()
+    assert least == among[np.lexsort((among, cert))][:10].tolist()
+    bad = among[res.predictions[among] != d.labels[among]]
+    assert wrong == bad[np.lexsort((bad, -res.certainty[bad]))][:10].tolist()
+    captions = [i.caption for i in at.main.get("image")[3].proto.imgs]
+    j = wrong[0]
+    assert captions[0] == (f"#{j} · {res.predictions[j]} (true {d.labels[j]}) · "
+                           f"ω {res.certainty[j]:.2f} ✗")
+    assert strip_ids(at, "sidebar") == [[least[0]]]  # until a click: the least certain
+    at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [33, "x"]}]}}
+    at.run()
+    assert strip_ids(at, "sidebar") == [[33]]
+    assert "given label: **0**" in " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_no_strips_on_toy_data():
+    at = app_test(PAGE).run()
+    assert_clean(at)
+    assert not at.main.get("image") and not at.sidebar.get("image")

@@ -178,3 +178,74 @@ def test_each_page_keeps_its_own_alpha():
     assert at.select_slider(key="rank_alpha").value == 0.95
     visit(at, "pages/2_Ranking_as_smoothing.py")
     assert at.select_slider(key="smooth_alpha").value == 0.5
+
+
+def strip_ids(at, where="main") -> list[list[int]]:
+    """The point ids of each image strip on the page, in order (from the captions '#id · …')."""
+    area = at.main if where == "main" else at.sidebar
+    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
+            for el in area.get("image")]
+
+
+def panel_text(at) -> str:
+    return " ".join(m.value for m in at.sidebar.markdown)
+
+
+def test_rotation_orbits_strips_hold_the_top_k_of_both_rankings():
+    from mlviz.diffusion import reference_solution
+    from mlviz.graph import build_knn_graph
+    from mlviz.image_sets import rotation_orbits
+    from mlviz.ranking import nearest_query_scores, top_k
+
+    at = app_test(PAGE, data="real", real="rotation orbits", q="100,900", k="5", topk="8").run()
+    assert_clean(at)
+    d = rotation_orbits()
+    g = build_knn_graph(d.X, 5, kernel="cosine", dtype=np.float64)
+    f = reference_solution(g.W_norm, query_vector([100, 900], d.n), 0.99)
+    manifold = top_k(f, 8, exclude=[100, 900]).tolist()
+    cosine = top_k(nearest_query_scores(d.X, [100, 900], "cosine"), 8, exclude=[100, 900]).tolist()
+    assert strip_ids(at) == [[100, 900], manifold, cosine]
+    table = at.dataframe[0].value
+    assert table["point"].tolist() == manifold  # the strip is the page's own top k
+    captions = [i.caption for i in at.main.get("image")[1].proto.imgs]
+    classes = {d.labels[100], d.labels[900]}
+    assert [c.endswith("✓") for c in captions] == [d.labels[j] in classes for j in manifold]
+    assert "angle: **" in panel_text(at) and strip_ids(at, "sidebar") == [[100]]  # the first query
+    at.slider(key="rank_topk").set_value(3).run()
+    assert [len(s) for s in strip_ids(at)] == [2, 3, 3]
+
+
+def test_no_strip_and_no_panel_without_images():
+    at = app_test(PAGE).run()
+    assert_clean(at)
+    assert not at.main.get("image") and not at.sidebar.get("image")
+    assert "Selected query" not in panel_text(at)
+
+
+def test_the_panel_shows_the_last_chosen_query():
+    at = app_test(PAGE, data="real", real="digits", q="3").run()
+    assert "point: **#3**" in panel_text(at)
+    at.toggle(key="rank_click_adds").set_value(True).run()
+    at.session_state["rank_pick"] = {
+        "selection": {"points": [{"customdata": [42, "?"]}], "point_indices": [0], "box": [],
+                      "lasso": []}}
+    at.run()
+    assert at.query_params["q"] == "3,42" and "point: **#42**" in panel_text(at)
+    at.number_input(key="rank_add").set_value(7).run()
+    assert "point: **#7**" in panel_text(at)
+    at.switch_page("pages/2_Ranking_as_smoothing.py").run()  # the same query selected there
+    assert_clean(at)
+    assert "point: **#7**" in panel_text(at) and "h(𝒲)y" in panel_text(at)
+
+
+def test_k_follows_the_data_set_that_has_its_own():
+    at = app_test(PAGE, data="real", real="digits").run()
+    assert at.sidebar.slider(key="k").value == 15
+    at.sidebar.selectbox(key="real").set_value("rotation orbits").run()
+    assert_clean(at)
+    assert at.sidebar.slider(key="k").value == 5 and at.query_params["k"] == "5"
+    at.sidebar.slider(key="k").set_value(7).run()  # the user's k stays while the data does
+    at.slider(key="rank_topk").set_value(4).run()
+    assert at.sidebar.slider(key="k").value == 7
+    at.sidebar.selectbox(key="real").set_value("digits").run()
+    assert at.sidebar.slider(key="k").value == 15

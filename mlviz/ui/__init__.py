@@ -3,11 +3,13 @@
 - :mod:`mlviz.ui.state`: the one mechanism for state (URL, session, page switches);
 - :mod:`mlviz.ui.page`: page frame, menu, tour, error guard, charts, chart selections, index boxes;
 - :mod:`mlviz.ui.sidebar`: the shared data / graph / drawing sidebar → :class:`Workspace`;
-- :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs and layouts;
+- :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs, layouts and thumbnails;
+- :mod:`mlviz.ui.images`: image strips and the selected point's side panel;
 - :mod:`mlviz.ui.jobs`: training runs in the background.
 """
 
 from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
+from mlviz.ui.images import point_panel, selected_point, show_strips, thumbnails_of
 from mlviz.ui.jobs import (
     TRAINING_THREADS,
     BackgroundJob,
@@ -38,6 +40,7 @@ from mlviz.ui.state import (
     subset,
     whole,
 )
+from mlviz.ui.tour import SECTIONS, guided_steps, tour_links
 
 QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""
@@ -45,8 +48,9 @@ QUERIES = PageState("shared", point_ids("q"))
 __all__ = [
     "PAGES", "QUERIES", "SIDEBAR", "TRAINING_THREADS", "BackgroundJob", "PageState", "Setting",
     "TrainingQueue", "submit_training", "training_queue", "TRAINING_OFF", "ServerSettings",
-    "server_settings", "training_note",
+    "server_settings", "training_note", "point_panel", "selected_point", "show_strips",
+    "thumbnails_of",
     "Workspace", "choice", "flag", "guard", "index_input", "job_status", "new_selection", "number",
     "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
-    "whole",
+    "whole", "SECTIONS", "guided_steps", "tour_links",
 ]

@@ -16,6 +16,7 @@ from mlviz import datasets as ds
 from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
 from mlviz.images import thumbnails
+from mlviz.local_data import load_descriptor_path
 
 
 @dataclass(frozen=True)
@@ -28,19 +29,37 @@ class GraphParams:
     gamma: float
 
 
-@st.cache_data(max_entries=12, show_spinner="Generating the data set…")
+def _shared(dataset: ds.Dataset) -> ds.Dataset:
+    """A data set shared by every session: its arrays made read-only, so that no page can
+    change what the others see (``cache_resource`` hands out the object itself, where
+    ``cache_data`` would copy it on every rerun: 200 MB at 100,000 × 256)."""
+    for array in (dataset.X, dataset.labels, dataset.coords, dataset.images,
+                  *dataset.extras.values()):
+        if isinstance(array, np.ndarray):
+            array.setflags(write=False)
+    return dataset
+
+
+@st.cache_resource(max_entries=12, show_spinner="Generating the data set…")
 def cached_toy_dataset(name: str, n: int, noise: float, seed: int) -> ds.Dataset:
-    return ds.make_toy(name, n, noise, seed)
+    return _shared(ds.make_toy(name, n, noise, seed))
 
 
-@st.cache_data(max_entries=8, show_spinner="Loading the data set…")
+@st.cache_resource(max_entries=8, show_spinner="Loading the data set…")
 def cached_real_dataset(name: str) -> ds.Dataset:
-    return ds.load_real(name)
+    return _shared(ds.load_real(name))
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading your file…")
-def cached_upload(data: bytes, filename: str, max_points: int = ds.MAX_POINTS) -> ds.Dataset:
-    return ds.load_descriptors(data, filename, max_points=max_points)
+@st.cache_resource(max_entries=4, show_spinner="Reading your file…")
+def cached_upload(digest: str, filename: str, max_points: int, _data: bytes) -> ds.Dataset:
+    """An uploaded file, read once per content (``digest``: its SHA-1)."""
+    return _shared(ds.load_descriptors(_data, filename, max_points=max_points))
+
+
+@st.cache_resource(max_entries=1, show_spinner="Reading the local file…")
+def cached_local_file(path: str, modified: float) -> ds.Dataset:
+    """The file named with ``--data`` on the command line, read again when it changes."""
+    return _shared(load_descriptor_path(path))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Building the thumbnails…")

@@ -10,10 +10,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlviz import datasets as ds
+from mlviz.local_data import data_path_from_argv
 
 OFF = ("0", "off", "false", "no")
 MAX_TOY_POINTS = 20_000
@@ -55,3 +58,9 @@ TRAINING_OFF = ("Training is turned off on this server (MLVIZ_TRAINING=off). Run
 def training_note() -> str | None:
     """The Train buttons' help while training is off (None while it is on)."""
     return None if server_settings().training else TRAINING_OFF
+
+
+def local_data_path() -> Path | None:
+    """The descriptor file given on the command line (``streamlit run app.py -- --data PATH``),
+    or ``None``. Only whoever starts the server can name it: no visitor can."""
+    return data_path_from_argv(sys.argv[1:])

@@ -15,13 +15,14 @@ from mlviz.ui import state
 from mlviz.ui.caches import (
     GraphParams,
     cached_graph,
+    cached_local_file,
     cached_real_dataset,
     cached_toy_dataset,
     cached_upload,
     layout_with_spinner,
 )
 from mlviz.ui.page import navigation
-from mlviz.ui.server import MAX_TOY_POINTS, server_settings
+from mlviz.ui.server import MAX_TOY_POINTS, local_data_path, server_settings
 
 SOURCES = ("toy", "real", "file")
 KERNEL_CHOICES = ("auto", *KERNELS)
@@ -43,6 +44,7 @@ SIDEBAR = state.PageState(
     state.choice("kernel", KERNEL_CHOICES, "auto"),
     state.number("gamma", 1.0, 10.0, 3.0),
     state.choice("layout", LAYOUT_CHOICES, "auto"),
+    state.flag("local", True),
 )
 """The sidebar's settings, shared by every page (the same keys on each).
 
@@ -84,7 +86,8 @@ def _default_dataset() -> tuple[tuple, ds.Dataset]:
 def _choose_dataset() -> tuple[tuple, ds.Dataset]:
     sb = st.sidebar
     allowed = server_settings()
-    sources = SOURCES if allowed.uploads else SOURCES[:2]
+    local = local_data_path()
+    sources = SOURCES if allowed.uploads or local is not None else SOURCES[:2]
     if SIDEBAR["data"] not in sources:
         SIDEBAR.set("data", "toy")
     SIDEBAR.limit("n", 100, allowed.max_toy_points)
@@ -101,6 +104,11 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
     if source == "real":
         name = sb.selectbox("Data set", ds.REAL, key=SIDEBAR.key("real"))
         return ("real", name), cached_real_dataset(name)
+    if local is not None and (not allowed.uploads or sb.toggle(
+            f"The server's file {local.name}", key=SIDEBAR.key("local"),
+            help="The file given with --data when the app was started (up to "
+                 "100,000 points). Turn off to upload a file instead.")):
+        return _local_file(local)
     upload = sb.file_uploader(
         "Descriptor file",
         type=["npy", "npz", "csv"],
@@ -129,7 +137,16 @@ def _choose_dataset() -> tuple[tuple, ds.Dataset]:
         raise _KeepLastGood
     data = upload.getvalue()
     key = ("file", hashlib.sha1(data).hexdigest(), upload.name)
-    return key, cached_upload(data, upload.name, allowed.max_points)
+    return key, cached_upload(key[1], upload.name, allowed.max_points, data)
+
+
+def _local_file(path) -> tuple[tuple, ds.Dataset]:
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0  # cached_local_file says the file is missing
+    key = ("local", str(path), modified)
+    return key, cached_local_file(str(path), modified)
 
 
 def follow_default_k(dataset: ds.Dataset) -> None:
@@ -227,7 +244,7 @@ def sidebar() -> Workspace:
     choice = _choose_graph(dataset)
     params = resolve_graph_params(choice, dataset)
     graph = cached_graph(data_key, params, dataset.X)
-    if data_key[0] == "file" and falls_apart(graph.summary):
+    if data_key[0] in ("file", "local") and falls_apart(graph.summary):
         st.sidebar.error(
             f"The graph of {dataset.name} falls apart into {graph.summary.n_components:,} "
             f"components ({graph.summary.n_isolated:,} isolated points; the largest holds "
@@ -248,6 +265,9 @@ def sidebar() -> Workspace:
         f"**{dataset.name}**: {dataset.n:,} points × {dataset.dim} dims · "
         f"{s.n_edges:,} edges · {s.n_components:,} "
         f"component{'' if s.n_components == 1 else 's'} · {s.n_isolated:,} isolated"
+        + ("" if graph.recall is None else
+           f" · approximate kNN (faiss IVF), recall {graph.recall:.2f} against exact search "
+           "on 1,000 points")
     )
     if falls_apart(s):
         st.sidebar.warning(
