@@ -12,7 +12,10 @@ semi-supervised learning", CVPR 2019:
 .. math:: \\omega_i = 1 - \\frac{H(\\hat{\\mathbf{z}}_i)}{\\log c}, \\qquad
           \\zeta_j = (|L_j| + |U_j|)^{-1},
 
-with ``ẑ_i`` the row ``z_i`` normalized to sum 1. Class mass normalization (Zhu,
+with ``ẑ_i`` the row ``z_i`` normalized to sum 1. The authors' code (ahmetius/LP-DeepSSL,
+``lp/db_semisuper.py``) balances the loss otherwise: ``ω`` divided by its maximum, ``ζ``
+scaled by ``N / c`` and labelled points weighted by ``ζ`` too; :func:`pseudo_labels` offers
+both (``weighting="talk"`` or ``"authors"``). Class mass normalization (Zhu,
 Ghahramani, Lafferty, ICML 2003) is offered because plain argmax is biased towards the
 classes whose labels sit in dense, well-connected parts of the graph.
 
@@ -36,6 +39,21 @@ from mlviz._validation import (
 from mlviz.diffusion import Iterations, block_conjugate_gradient, conjugate_gradient
 
 UNLABELLED = -1
+
+Weighting = Literal["talk", "authors"]
+WEIGHTINGS: tuple[str, ...] = ("talk", "authors")
+"""The loss weightings of deep label propagation (see :func:`pseudo_labels`)."""
+
+
+def check_weighting(weighting) -> str:
+    """Return ``weighting`` after checking it is one of :data:`WEIGHTINGS`."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(
+            "weighting must be 'talk' (the talk's ζ_j = (|L_j| + |U_j|)^-1, labelled points "
+            "weighted 1) or 'authors' (the authors' code, ahmetius/LP-DeepSSL: ζ scaled by N/c, "
+            f"labelled points weighted by ζ too, ω divided by its maximum), got {weighting!r}."
+        )
+    return str(weighting)
 
 
 def label_matrix(labels, n_classes: int | None = None) -> np.ndarray:
@@ -209,12 +227,14 @@ class PseudoLabels(NamedTuple):
         The given label for a labelled point; ``ŷ_i = argmax_j z_ij`` for an unlabelled one,
         ``-1`` where ``z_i`` has no positive entry (diffusion did not reach the point).
     certainty : ndarray of shape (n,)
-        ``ω_i = 1 - H(ẑ_i) / log c``, ``ẑ_i = z_i / Σ_j z_ij`` (for every point).
+        ``ω_i = 1 - H(ẑ_i) / log c``, ``ẑ_i = z_i / Σ_j z_ij`` (for every point); divided by
+        its maximum over all points under ``weighting="authors"``.
     class_weights : ndarray of shape (c,)
-        ``ζ_j = (|L_j| + |U_j|)^-1``, ``U_j`` the unlabelled points with ``ŷ_i = j``.
+        ``ζ_j = (|L_j| + |U_j|)^-1``, ``U_j`` the unlabelled points with ``ŷ_i = j``; times
+        ``N / c`` under ``weighting="authors"``.
     weights : ndarray of shape (n,)
-        Each point's weight in ``L_s + L_w``: 1 on ``L``, ``ω_i ζ_ŷi`` on ``U`` (0 where
-        ``ŷ_i = -1``).
+        Each point's weight in ``L_s + L_w``: 1 on ``L`` (``ζ_yi`` under ``"authors"``),
+        ``ω_i ζ_ŷi`` on ``U`` (0 where ``ŷ_i = -1``).
     """
 
     pseudo_labels: np.ndarray
@@ -235,10 +255,11 @@ def check_labels(labels, n: int | None = None, name: str = "labels") -> np.ndarr
     return arr.astype(np.int64)
 
 
-def pseudo_labels(Z, labels) -> PseudoLabels:
+def pseudo_labels(Z, labels, weighting: Weighting = "talk") -> PseudoLabels:
     """Pseudo-labels, certainties, class weights and per-point loss weights from ``Z``.
 
     The only home of this maths; label propagation and deep LP both read their labels here.
+    ``weighting="talk"`` (default) is the formula of the talk and the paper:
 
     .. math:: \\hat{y}_i = \\arg\\max_j z_{ij}, \\quad
               \\omega_i = 1 - \\frac{H(\\hat{\\mathbf{z}}_i)}{\\log c}, \\quad
@@ -249,12 +270,25 @@ def pseudo_labels(Z, labels) -> PseudoLabels:
     (Iscen, Tolias, Avrithis, Chum, "Label propagation for deep semi-supervised learning",
     CVPR 2019, eq. 8–11; seed, section "label propagation").
 
+    ``weighting="authors"`` follows the authors' code (ahmetius/LP-DeepSSL,
+    ``DBSS.update_plabels`` in ``lp/db_semisuper.py``):
+
+    .. math:: \\tilde\\omega_i = \\frac{\\omega_i}{\\max_k \\omega_k}, \\quad
+              \\tilde\\zeta_j = \\frac{N}{c}\\,\\zeta_j, \\quad
+              w_i = \\begin{cases} \\tilde\\zeta_{y_i} & i \\in L \\\\
+              \\tilde\\omega_i \\tilde\\zeta_{\\hat{y}_i} & i \\in U \\end{cases}
+
+    so that ``max ω̃ = 1`` and ``ζ̃`` averages 1 over the points (when every class has one);
+    ``N`` counts the points with a (pseudo-)label. The maximum runs over all points, the
+    labelled ones included, as there.
+
     Parameters
     ----------
     Z : array-like of shape (n, c)
         Propagated scores ``(I - alpha W)^-1 Y``; round-off negatives are clipped to 0.
     labels : array-like of int, shape (n,)
         Class indices, ``-1`` for unlabelled points.
+    weighting : {"talk", "authors"}
 
     Returns
     -------
@@ -267,6 +301,7 @@ def pseudo_labels(Z, labels) -> PseudoLabels:
     if not np.all(np.isfinite(Z)):
         raise ValueError("Z contains NaN or infinite values.")
     labels = check_labels(labels, Z.shape[0])
+    weighting = check_weighting(weighting)
     c = Z.shape[1]
     if labels.size and labels.max() >= c:
         raise ValueError(f"labels must be below the number of columns of Z ({c}).")
@@ -276,6 +311,11 @@ def pseudo_labels(Z, labels) -> PseudoLabels:
     omega = certainty(Z)
     zeta = class_weights(labels, pseudo, c)
     weights = np.ones(labels.shape[0])
+    if weighting == "authors":
+        if omega.size and omega.max() > 0:
+            omega = omega / omega.max()
+        zeta = zeta * (np.count_nonzero(pseudo >= 0) / c)
+        weights[~unlabelled] = zeta[labels[~unlabelled]]
     usable = unlabelled & (pseudo >= 0)
     weights[unlabelled] = 0.0
     weights[usable] = omega[usable] * zeta[pseudo[usable]]

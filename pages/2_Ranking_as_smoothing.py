@@ -21,7 +21,6 @@ from mlviz.graph import normalize
 from mlviz.spectral import (
     DENSE_LIMIT,
     FILTERS,
-    eigenpairs,
     ema_frequency_response,
     ema_impulse_response,
     example_signal,
@@ -35,19 +34,13 @@ from mlviz.spectral import (
     spectrum,
     transfer_functions,
 )
+from mlviz.ui.caches import LARGE_GRAPH, LARGE_GRAPH_RANK, cached_eigenpairs, eigenpair_rank
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 SIGNALS = ("impulse", "step", "noisy sine")
-LANCZOS_RANK = 100
-LARGE_GRAPH, LARGE_GRAPH_RANK = 20_000, 20  # Lanczos at 100k: 20 pairs take ~20 s, 50 take ~90 s
 IMPULSE_LENGTH = 40
 # samples of the moving average's impulse response drawn
 FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
-
-
-@st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
-def cached_eigenpairs(data_key, params, r: int, _W_norm):
-    return eigenpairs(_W_norm, r)
 
 
 @st.cache_data(max_entries=32, show_spinner="Filtering exactly…")
@@ -187,7 +180,7 @@ with right, ui.guard("the impulse response"):
 st.header("2 · On the graph: frequencies are eigenvectors")
 alpha = st.select_slider("α of h_α on the graph", ALPHAS, key=STATE.key("alpha"))
 queries = [q for q in ui.QUERIES["q"] if q < n] or [0]
-r_max = n if n <= DENSE_LIMIT else min(LANCZOS_RANK if n <= LARGE_GRAPH else LARGE_GRAPH_RANK, n)
+r_max = eigenpair_rank(n)
 controls = st.columns(4)
 kind = controls[0].selectbox("Filter h", FILTERS, key=STATE.key("filter"),
                              format_func=lambda f: FILTER_NAMES.get(f, f),

@@ -144,3 +144,59 @@ def test_deep_lp_settings_survive_a_visit_to_another_page():
     visit(visit(at, "app.py"), DEEP)
     assert at.slider(key="dlp_epochs").value == 7
     assert at.slider(key="dlp_warmup").value == 2
+
+
+def test_deep_lp_weighting_widget_reaches_the_url_the_link_and_the_training():
+    from mlviz.deep import DeepLPConfig
+
+    at = app_test(DEEP, data="real", real="digits", timeout=300).run()
+    assert_clean(at)
+    radio = at.radio(key="dlp_weighting")
+    assert radio.value == DeepLPConfig().weighting  # the page's default is the library's
+    assert list(radio.options) == ["the talk's", "the authors' code"]
+    assert "ahmetius/LP-DeepSSL" in radio.help and "ζ_j = (|L_j|+|U_j|)⁻¹" in radio.help
+    other = "talk" if radio.value == "authors" else "authors"
+    radio.set_value(other).run()
+    assert_clean(at)
+    assert at.query_params["weighting"] == other
+
+    at = app_test(DEEP, data="real", real="digits", weighting=other, timeout=300).run()
+    assert at.radio(key="dlp_weighting").value == other  # a link reopens it
+    at.slider(key="dlp_epochs").set_value(3).run()
+    at.slider(key="dlp_warmup").set_value(1).run()
+    at, job = train(at, "Train", "dlp_job")
+    assert_clean(at)
+    deep = job.results["deep label propagation"]
+    assert deep.config.weighting == other
+    shown = float({m.label: m.value for m in at.metric}["pseudo-label weight per step, labels = 1"])
+    assert shown == pytest.approx(deep.epochs[-1].weight_ratio, abs=0.005)
+    # measured on digits, 5 per class: about 0.15-0.2 under the talk's, 0.8-0.9 the authors'
+    assert (shown > 0.4) == (other == "authors"), shown
+
+
+def test_deep_lp_page_shows_the_saved_error_table_or_says_it_is_missing(monkeypatch):
+    import mlviz.ui.fidelity
+
+    monkeypatch.setattr(mlviz.ui.fidelity, "load_fidelity", lambda: None)
+    at = app_test(DEEP, data="real", real="digits").run()
+    assert_clean(at)
+    assert any("benchmark has not been run" in i.value and "bench_fidelity.py" in i.value
+               for i in at.info)
+
+    cell = {"supervised_error": 0.2, "supervised_error_std": 0.01, "lp_error": 0.1,
+            "lp_error_std": 0.02, "deep_lp_error": 0.05, "deep_lp_error_std": 0.005,
+            "deep_lp_over_supervised": 0.25}
+    saved = {"deep_lp": {"2": cell, "5": cell, "10": cell, "seeds": 5,
+                         "settings": {"epochs": 20, "warmup_epochs": 5, "k": 20,
+                                      "weighting": "authors"}}}
+    monkeypatch.setattr(mlviz.ui.fidelity, "load_fidelity", lambda: saved)
+    at = app_test(DEEP, data="real", real="digits").run()
+    assert_clean(at)
+    (table,) = [df.value for df in at.dataframe]
+    assert list(table.columns) == ["method", "2 per class", "5 per class", "10 per class"]
+    assert list(table["method"]) == ["Supervised only (the labelled points)",
+                                     "Label propagation on the pixels", "Deep label propagation",
+                                     "deep LP error / supervised error"]
+    assert list(table["2 per class"]) == ["20.00 ± 1.00", "10.00 ± 2.00", "5.00 ± 0.50", "0.25"]
+    assert any("5 seeds" in c.value and "the authors' code weighting" in c.value
+               for c in at.caption)

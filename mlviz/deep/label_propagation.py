@@ -16,10 +16,10 @@ import torch
 
 from mlviz._validation import check_features, check_k
 from mlviz.deep._loop import Progress, TrainingRun, check_callbacks, check_classes, validated_config
-from mlviz.deep.batches import MixedBatches, shift_images
+from mlviz.deep.batches import MixedBatches, shift_images, weight_ratio
 from mlviz.deep.configs import DeepLPConfig
 from mlviz.deep.devices import describe_device, pick_device
-from mlviz.deep.losses import weighted_pseudo_label_loss
+from mlviz.deep.losses import loss_terms
 from mlviz.deep.networks import classifier_inputs, make_network
 from mlviz.deep.threads import torch_threads
 from mlviz.graph import build_knn_graph
@@ -46,6 +46,7 @@ def propagate_on_features(
     tol: float = 1e-6,
     max_iter: int = 500,
     backend: str = "auto",
+    weighting: str = "talk",
 ) -> tuple[np.ndarray, PseudoLabels]:
     """One label-propagation step of deep LP on features ``φθ(x)``.
 
@@ -74,6 +75,8 @@ def propagate_on_features(
     tol, max_iter : CG's relative residual and most iterations.
     backend : {"auto", "faiss", "sklearn", "torch"}
         Of the kNN search.
+    weighting : {"talk", "authors"}
+        Of the loss weights (:func:`mlviz.propagation.pseudo_labels`).
 
     Returns
     -------
@@ -91,7 +94,7 @@ def propagate_on_features(
     Y = label_matrix(labels, n_classes)
     Z = propagate(graph.W_norm, Y, alpha, tol=tol, max_iter=max_iter, dtype=np.float32).scores
     Z, _ = spread_to_unreached(np.clip(Z, 0.0, None), graph.neighbors.indices, graph.weights)
-    return Z, pseudo_labels(Z, labels)
+    return Z, pseudo_labels(Z, labels, weighting)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -118,6 +121,14 @@ class EpochRecord:
         Its accuracy on the unlabelled points (when ``y_true`` was given).
     loss : float
         Mean training loss over the epoch's steps.
+    supervised_term, pseudo_label_term : float
+        Means over the epoch's steps of the two parts of the step loss, ``T_s`` on the
+        labelled points and ``T_w`` on the unlabelled ones (:func:`mlviz.deep.losses.loss_terms`);
+        ``T_w = 0`` in a supervised epoch.
+    weight_ratio : float
+        Mean over the steps of the pseudo-label weight over the labelled weight
+        (:func:`mlviz.deep.batches.weight_ratio`): the balance ``weighting`` sets, before the
+        cross-entropies; 0 in a supervised epoch.
     seconds : float
         Wall time of the epoch (propagation, training and feature extraction).
     """
@@ -132,6 +143,9 @@ class EpochRecord:
     predictions: np.ndarray | None = None
     classifier_accuracy: float | None = None
     loss: float = float("nan")
+    supervised_term: float = float("nan")
+    pseudo_label_term: float = float("nan")
+    weight_ratio: float = float("nan")
     seconds: float = 0.0
 
 
@@ -230,7 +244,14 @@ def train_deep_lp(inputs, labels, config: DeepLPConfig | None = None, *, y_true=
 
     an unbiased estimate of ``(L_s + L_w) / |L|``: the relative weights of all points are
     exactly those of the formula, and in pre-training the loss is the mean cross-entropy on
-    the labelled batch.
+    the labelled batch. That is ``config.weighting="talk"``; with ``"authors"`` the step
+    follows the authors' code (ahmetius/LP-DeepSSL, ``helpers.train``): ``b_L = b_U`` and
+    the batch mean ``(1/|B|) Σ_{i ∈ B} w_i ℓ_s``, with the weights ``w_i`` of
+    :func:`~mlviz.propagation.pseudo_labels` under that weighting (``ζ̃_yi`` on labelled
+    points, ``ω̃_i ζ̃_ŷi`` on unlabelled ones). Each epoch records the mean of both terms
+    (``EpochRecord.supervised_term``, ``.pseudo_label_term``). Adam's learning rate is set
+    before every step to :meth:`DeepLPConfig.learning_rate` (a cosine rampdown, as the
+    authors', unless ``config.lr_rampdown`` is off), in the baseline too.
 
     Parameters
     ----------
@@ -294,7 +315,8 @@ def _train_in_threads(
     model.fit_input_scaling(data)
     run = TrainingRun(model, data, device, config.lr, config.weight_decay, stop)
     targets_t = torch.from_numpy(labels).to(device)
-    sampler = MixedBatches(labels, config.batch_size, config.labelled_per_batch, config.seed)
+    sampler = MixedBatches(labels, config.batch_size, config.labelled_batch(), config.seed,
+                           config.weighting)
     aug_gen = torch.Generator().manual_seed(config.seed)
     augment = config.augment and kind == "cnn"
     history = DeepLPHistory(
@@ -315,7 +337,7 @@ def _train_in_threads(
         if lp_epoch and sampler.unlabelled.size:
             _, pl = propagate_on_features(
                 feats, labels, k=config.k, alpha=config.alpha, gamma=config.gamma,
-                n_classes=n_classes, max_iter=config.cg_max_iter,
+                n_classes=n_classes, max_iter=config.cg_max_iter, weighting=config.weighting,
             )
             record.pseudo_labels = pl.pseudo_labels
             record.certainty = pl.certainty.astype(np.float32)
@@ -324,13 +346,20 @@ def _train_in_threads(
                 record.pseudo_label_accuracy = accuracy(truth, pl.pseudo_labels, ~labelled)
             targets_t = torch.from_numpy(pl.pseudo_labels).to(device)
         batches, weights = sampler.epoch(None if pl is None else pl.weights)
+        record.weight_ratio = weight_ratio(weights, sampler.b_l)
         run.model.train()
         trained = True
-        for idx_t, w in run.until_stopped(zip(run.to_device(batches), run.to_device(weights))):
+        terms = []
+        steps = zip(run.to_device(batches), run.to_device(weights))
+        for step, (idx_t, w) in enumerate(run.until_stopped(steps)):
+            for group in run.optimizer.param_groups:
+                group["lr"] = config.learning_rate(epoch + step / len(batches))
             x = run.inputs[idx_t]
             if augment:
                 x = shift_images(x, aug_gen)
-            run.step(weighted_pseudo_label_loss(run.model(x), targets_t[idx_t], w, normalizer=1.0))
+            t_s, t_w = loss_terms(run.model(x), targets_t[idx_t], w, sampler.b_l)
+            run.step(t_s + t_w)
+            terms.append(torch.stack([t_s.detach(), t_w.detach()]))
         losses = run.epoch_losses().cpu().numpy()
         if run.stopped():
             break
@@ -340,6 +369,9 @@ def _train_in_threads(
         if truth is not None:
             record.classifier_accuracy = accuracy(truth, record.predictions, ~labelled)
         record.loss = float(np.mean(losses)) if losses.size else float("nan")
+        if terms:
+            record.supervised_term, record.pseudo_label_term = (
+                torch.stack(terms).double().mean(0).cpu().numpy().tolist())
         record.seconds = time.perf_counter() - t0
         history.epochs.append(record)
         if progress is not None:

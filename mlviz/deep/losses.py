@@ -54,6 +54,31 @@ def weighted_pseudo_label_loss(
     return (weights.to(ce.dtype) * ce).sum() / normalizer
 
 
+def loss_terms(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor, n_labelled: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The supervised and the pseudo-label term of a step's loss, the first ``n_labelled``
+    points of the batch being the labelled ones.
+
+    .. math:: T_s = \\sum_{i < b_L} v_i\\, \\ell_s(f(x_i), y_i), \\qquad
+              T_w = \\sum_{i \\geq b_L} v_i\\, \\ell_s(f(x_i), \\hat{y}_i),
+
+    so that :func:`weighted_pseudo_label_loss` with ``normalizer=1`` is ``T_s + T_w``; the
+    ratio ``T_w / T_s`` is how much the pseudo-labels count against the labels in a step
+    (the balance that ``weighting`` sets, :class:`~mlviz.deep.DeepLPConfig`).
+
+    Returns
+    -------
+    (tensor, tensor)
+        Two scalars, ``T_s`` and ``T_w`` (``T_w = 0`` in a batch of labelled points only).
+    """
+    if not 0 <= n_labelled <= logits.shape[0]:
+        raise ValueError(f"n_labelled must be in [0, {logits.shape[0]}], got {n_labelled}.")
+    ce = F.cross_entropy(logits, targets.long(), reduction="none", ignore_index=UNLABELLED)
+    weighted = weights.to(ce.dtype) * ce
+    return weighted[:n_labelled].sum(), weighted[n_labelled:].sum()
+
+
 def triplet_loss(
     anchor: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, margin: float
 ) -> torch.Tensor:

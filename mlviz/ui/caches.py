@@ -17,6 +17,7 @@ from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
 from mlviz.images import thumbnails
 from mlviz.local_data import load_descriptor_path
+from mlviz.spectral import DENSE_LIMIT, Eigenpairs, eigenpairs
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,23 @@ def layout_with_spinner(data_key: tuple, method: str, X: np.ndarray) -> np.ndarr
     if method == "umap":
         _UMAP_COMPILED.update(umap_paths(n))
     return coords
+
+
+LANCZOS_RANK = 100
+"""Eigenpairs computed by Lanczos above :data:`~mlviz.spectral.DENSE_LIMIT` points."""
+LARGE_GRAPH, LARGE_GRAPH_RANK = 20_000, 20
+"""Above this many points, fewer eigenpairs: at 100,000 points Lanczos takes ~20 s for 20
+and ~90 s for 50 on two cores (the many components' eigenvalues 1 converge slowly)."""
+
+
+def eigenpair_rank(n: int) -> int:
+    """How many eigenpairs the smoothing page and its steps compute on ``n`` points."""
+    if n <= DENSE_LIMIT:
+        return n
+    return min(LANCZOS_RANK if n <= LARGE_GRAPH else LARGE_GRAPH_RANK, n)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
+def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
+    """The top ``r`` eigenpairs of a data set's 𝒲, shared by the smoothing page and its steps."""
+    return eigenpairs(_W_norm, r)

@@ -18,8 +18,6 @@ from mlviz.figures import (
     spectrum_figure,
 )
 from mlviz.spectral import (
-    DENSE_LIMIT,
-    eigenpairs,
     example_signal,
     exponential_moving_average,
     h_alpha,
@@ -27,18 +25,12 @@ from mlviz.spectral import (
     shift_matrix,
     spectrum,
 )
+from mlviz.ui.caches import cached_eigenpairs, eigenpair_rank
 from mlviz.ui.steps_common import Shown, Step, StepContext
 
-LANCZOS_RANK = 100
-"""Eigenpairs computed above ``DENSE_LIMIT`` points (as on the smoothing page)."""
 OVERLAP_K = 20
 GOOD_OVERLAP = 0.8
 """The top-k overlap the low-rank step looks for: the rank from which it stays above."""
-
-
-@st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
-def cached_eigenpairs(data_key, params, r: int, _W_norm):
-    return eigenpairs(_W_norm, r)
 
 
 @st.cache_data(max_entries=16, show_spinner="Filtering exactly…")
@@ -56,8 +48,7 @@ def cached_curve(data_key, params, queries: tuple, alpha: float, _pairs, _refere
 
 def _pairs(ctx: StepContext):
     ws = ctx.ws
-    r = ws.n if ws.n <= DENSE_LIMIT else min(LANCZOS_RANK, ws.n)
-    return cached_eigenpairs(ws.data_key, ws.params, r, ws.graph.W_norm)
+    return cached_eigenpairs(ws.data_key, ws.params, eigenpair_rank(ws.n), ws.graph.W_norm)
 
 
 def _queries(ctx: StepContext) -> list[int]:
