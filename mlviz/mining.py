@@ -3,11 +3,18 @@
 Iscen, Tolias, Avrithis, Chum, "Mining on manifolds: metric learning without labels",
 CVPR 2018 (seed, section "mining on manifolds"). For an anchor ``x``:
 
-- ``E(x)``: its k nearest neighbours in the descriptor space (Euclidean);
+- ``E(x)``: its k nearest neighbours in the descriptor space, in the space of the graph:
+  Euclidean on the L2-normalized descriptors (i.e. by cosine similarity) when the graph's
+  kernel is cosine, Euclidean on the raw descriptors when it is Gaussian;
 - ``M(x)``: its k nearest neighbours on the manifold, i.e. the top of the diffusion
   ranking ``f = (1 - alpha)(I - alpha W)^-1 y`` with ``y`` the anchor's indicator;
 - hard positives ``S+(x) = M(x) \\ E(x)``: far in space, close on the manifold;
 - hard negatives ``S-(x) = E(x) \\ M(x)``: close in space, far on the manifold.
+
+Following the authors' code (github.com/gtolias/mom, ``mat/posmine.m``, ``mat/negmine.m``):
+``E`` is ranked in the space the kNN graph is built in (their descriptors are unit vectors,
+ranked by ``V' * V``, and the graph's weights are ``s^3`` on the same products), and ``|E|``
+and ``|M|`` are equal (their ``k``: 50 for positives, 100 for negatives on CUB-200).
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from mlviz._validation import (
     check_square_sparse,
 )
 from mlviz.diffusion import conjugate_gradient, diffusion_solver
-from mlviz.ranking import top_k
+from mlviz.ranking import similarity_scores, top_k
+
+METRICS: tuple[str, ...] = ("cosine", "euclidean")
+"""Spaces ``E(x)`` can be ranked in: that of the cosine graph (unit vectors) or raw Euclidean."""
 
 FEW_ANCHORS = 16
 """Up to this many anchors, diffusion scores come from CG; above, from one LU factorization."""
@@ -52,20 +62,34 @@ def _anchors(anchors, n: int) -> np.ndarray:
     return idx.astype(np.int64)
 
 
-def euclidean_neighbors(X, anchors, k: int) -> np.ndarray:
-    """``E(x)`` for each anchor: the ``k`` nearest points by Euclidean distance, anchor excluded.
+def check_metric(metric: str) -> str:
+    """Return ``metric`` after checking it is one of :data:`METRICS`."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}: use the metric the "
+                         "kNN graph was searched with (KnnGraph.neighbors.metric).")
+    return metric
+
+
+def euclidean_neighbors(X, anchors, k: int, metric: str = "cosine") -> np.ndarray:
+    """``E(x)`` for each anchor: its ``k`` nearest points in the graph's space, anchor excluded.
+
+    ``metric="cosine"`` (the space of the default, cosine graph): the largest cosine
+    similarities ``x̂ᵀ x̂_i``, i.e. the Euclidean neighbours of the L2-normalized descriptors
+    ``x̂ = x / ||x||``, since ``||x̂ - x̂_i||² = 2 - 2 x̂ᵀ x̂_i``; as the authors rank ``E`` by
+    ``V' * V`` on unit vectors (github.com/gtolias/mom, ``mat/posmine.m``).
+    ``metric="euclidean"`` (the space of the Gaussian graph): the smallest ``||x - x_i||²``.
+    The scores are :func:`mlviz.ranking.similarity_scores`, the ranking
+    :func:`mlviz.ranking.top_k`.
 
     Returns
     -------
     ndarray of shape (len(anchors), k), nearest first (ties by index).
     """
-    X = check_features(X)
+    X = check_features(X).astype(np.float64, copy=False)  # float32 unit rows: no 0/0 at zeros
     n = X.shape[0]
     k = check_k(k, n)
     idx = _anchors(anchors, n)
-    sq = np.einsum("ij,ij->i", X, X)
-    d = sq[idx, None] - 2.0 * X[idx] @ X.T + sq[None, :]
-    return top_k(-d, k, exclude=idx)
+    return top_k(similarity_scores(X, idx, check_metric(metric)).T, k, exclude=idx)
 
 
 def manifold_scores(W_norm, anchors, alpha: float = 0.99) -> np.ndarray:
@@ -121,9 +145,11 @@ def hard_examples(euclidean: np.ndarray, manifold: np.ndarray) -> tuple[np.ndarr
     return M[~np.isin(M, E)], E[~np.isin(E, M)]
 
 
-def mine(X, W_norm, anchor: int, k_euclidean: int, k_manifold: int, alpha: float = 0.99) -> Mined:
-    """``E``, ``M``, ``S+`` and ``S-`` of one anchor."""
-    E = euclidean_neighbors(X, [anchor], k_euclidean)[0]
+def mine(X, W_norm, anchor: int, k_euclidean: int, k_manifold: int, alpha: float = 0.99,
+         metric: str = "cosine") -> Mined:
+    """``E``, ``M``, ``S+`` and ``S-`` of one anchor; ``E`` ranked by ``metric``, the metric
+    the graph ``W_norm`` was built with (:func:`euclidean_neighbors`)."""
+    E = euclidean_neighbors(X, [anchor], k_euclidean, metric)[0]
     M = manifold_neighbors(W_norm, [anchor], k_manifold, alpha)[0]
     pos, neg = hard_examples(E, M)
     return Mined(int(anchor), E, M[M >= 0], pos, neg)
@@ -167,10 +193,11 @@ class NeighborRankings:
 
 
 def neighbor_rankings(X, W_norm, n_anchors: int, k_euclidean: int, k_manifold: int,
-                      alpha: float = 0.99, seed: int | None = 0, batch: int = 256
-                      ) -> NeighborRankings:
-    """Top ``k_euclidean`` Euclidean and top ``k_manifold`` manifold neighbours of
-    ``n_anchors`` random anchors (seeded); one LU factorization serves every anchor."""
+                      alpha: float = 0.99, seed: int | None = 0, batch: int = 256,
+                      metric: str = "cosine") -> NeighborRankings:
+    """Top ``k_euclidean`` Euclidean (in the space of ``metric``, :func:`euclidean_neighbors`)
+    and top ``k_manifold`` manifold neighbours of ``n_anchors`` random anchors (seeded); one
+    LU factorization serves every anchor."""
     X = check_features(X)
     W = check_square_sparse(W_norm, "W_norm")
     n = X.shape[0]
@@ -179,27 +206,29 @@ def neighbor_rankings(X, W_norm, n_anchors: int, k_euclidean: int, k_manifold: i
     if not 1 <= n_anchors <= n:
         raise ValueError(f"n_anchors must be in [1, {n}], got {n_anchors}.")
     k_manifold = check_k(k_manifold, n)
+    check_metric(metric)
     rng = check_random_state(seed)
     anchors = np.sort(rng.choice(n, size=n_anchors, replace=False))
     solve = _solver(W, check_alpha(alpha), anchors.size)
     E, M = [], []
     for start in range(0, anchors.size, batch):
         chunk = anchors[start : start + batch]
-        E.append(euclidean_neighbors(X, chunk, k_euclidean))
+        E.append(euclidean_neighbors(X, chunk, k_euclidean, metric))
         M.append(_manifold_top(solve, n, chunk, k_manifold))
     return NeighborRankings(anchors, np.vstack(E), np.vstack(M))
 
 
 def sample_tuples(X, W_norm, n_anchors: int, k_euclidean: int, k_manifold: int,
-                  alpha: float = 0.99, seed: int | None = 0, batch: int = 256) -> list[Mined]:
+                  alpha: float = 0.99, seed: int | None = 0, batch: int = 256,
+                  metric: str = "cosine") -> list[Mined]:
     """Mine ``(anchor, S+, S-)`` tuples for ``n_anchors`` random anchors of the data set.
 
     The unsupervised training pairs of Iscen et al. 2018: positives are hard positives on
     the manifold, negatives hard negatives. Anchors whose ``S+`` or ``S-`` is empty are kept;
-    the caller decides what to skip.
+    the caller decides what to skip. ``metric``: that of the graph (:func:`euclidean_neighbors`).
     """
     rankings = neighbor_rankings(X, W_norm, n_anchors, k_euclidean, k_manifold, alpha, seed,
-                                 batch)
+                                 batch, metric)
     return rankings.tuples(rankings.euclidean.shape[1], rankings.manifold.shape[1])
 
 
@@ -218,6 +247,8 @@ class MiningStatistics:
     n_anchors : int
     mean_positives, mean_negatives : float
         Average sizes of ``S+`` and ``S-``.
+    without_positives, without_negatives : float
+        The fraction of anchors with an empty ``S+``, with an empty ``S-``.
     """
 
     positives: float
@@ -227,6 +258,8 @@ class MiningStatistics:
     n_anchors: int
     mean_positives: float
     mean_negatives: float
+    without_positives: float = float("nan")
+    without_negatives: float = float("nan")
 
 
 def mining_statistics(tuples: list[Mined], labels, seed: int | None = 0) -> MiningStatistics:
@@ -256,6 +289,8 @@ def mining_statistics(tuples: list[Mined], labels, seed: int | None = 0) -> Mini
         frac("pos"), frac("rand"), frac("neg"), frac("others"), len(tuples),
         float(np.mean([t.positives.size for t in tuples])) if tuples else 0.0,
         float(np.mean([t.negatives.size for t in tuples])) if tuples else 0.0,
+        float(np.mean([t.positives.size == 0 for t in tuples])) if tuples else float("nan"),
+        float(np.mean([t.negatives.size == 0 for t in tuples])) if tuples else float("nan"),
     )
 
 

@@ -30,7 +30,7 @@ def two_lines():
 
 def test_sets_on_a_hand_made_graph(two_lines):
     X, Wn = two_lines
-    m = mine(X, Wn, anchor=0, k_euclidean=2, k_manifold=2, alpha=0.9)
+    m = mine(X, Wn, anchor=0, k_euclidean=2, k_manifold=2, alpha=0.9, metric="euclidean")
     np.testing.assert_array_equal(m.euclidean, [6, 1])
     np.testing.assert_array_equal(m.manifold, [1, 2])
     np.testing.assert_array_equal(m.positives, [2])
@@ -42,8 +42,9 @@ def test_manifold_neighbours_never_cross_to_another_component(two_lines):
     M = manifold_neighbors(Wn, [0], 8, alpha=0.9)[0]
     np.testing.assert_array_equal(M[:5], [1, 2, 3, 4, 5])
     assert np.all(M[5:] == -1)
-    pos, neg = hard_examples(euclidean_neighbors(X, [0], 8)[0], M)
-    assert set(neg) == {6, 7, 8, 9, 10, 11} & set(euclidean_neighbors(X, [0], 8)[0])
+    E = euclidean_neighbors(X, [0], 8, metric="euclidean")[0]
+    pos, neg = hard_examples(E, M)
+    assert set(neg) == {6, 7, 8, 9, 10, 11} & set(E)
     assert -1 not in pos
 
 
@@ -55,11 +56,50 @@ def test_set_algebra():
 
 def test_euclidean_neighbors_match_brute_force():
     X = np.random.default_rng(0).standard_normal((80, 5))
-    E = euclidean_neighbors(X, [0, 10, 79], 6)
+    E = euclidean_neighbors(X, [0, 10, 79], 6, metric="euclidean")
     for row, a in zip(E, (0, 10, 79)):
         d = np.linalg.norm(X - X[a], axis=1)
         d[a] = np.inf
         np.testing.assert_array_equal(row, np.argsort(d)[:6])
+
+
+def test_cosine_neighbours_are_the_euclidean_ones_of_the_unit_vectors():
+    """E(x) in the cosine graph's space: ||x̂ - x̂_i||² = 2 - 2 cos(x, x_i), brute force."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((90, 6)) * rng.uniform(0.1, 10, (90, 1)) + 2.0  # lengths vary
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    anchors = [0, 33, 89]
+    E = euclidean_neighbors(X, anchors, 7)  # the default is the default graph's: cosine
+    for row, a in zip(E, anchors):
+        d = np.sum((U - U[a]) ** 2, axis=1)
+        np.testing.assert_allclose(d, 2 - 2 * U @ U[a], atol=1e-12)
+        d[a] = np.inf
+        np.testing.assert_array_equal(row, np.argsort(d, kind="stable")[:7])
+    assert not np.array_equal(E, euclidean_neighbors(X, anchors, 7, metric="euclidean"))
+
+
+def test_cosine_neighbours_are_the_cosine_graphs_neighbours():
+    from mlviz.graph import knn_search
+
+    X = np.random.default_rng(2).standard_normal((120, 8)).astype(np.float32)
+    anchors = np.arange(0, 120, 7)
+    np.testing.assert_array_equal(euclidean_neighbors(X, anchors, 10),
+                                  knn_search(X, 10, metric="cosine").indices[anchors])
+
+
+def test_cosine_neighbours_of_float32_descriptors_with_a_zero_row():
+    """A zero descriptor (a ReLU feature map that is all zero) has cosine 0 to every point:
+    it must rank after the positive similarities, never turn the scores into NaN."""
+    X = np.random.default_rng(3).uniform(0.5, 1.5, (30, 4)).astype(np.float32)
+    X[5] = 0.0
+    E = euclidean_neighbors(X, [0, 5], 29)
+    assert E[0, -1] == 5  # cosine 0: the last, all others being positive
+    np.testing.assert_array_equal(E[1], [i for i in range(30) if i != 5])  # all tie at 0
+
+
+def test_unknown_metric_says_which_to_use():
+    with pytest.raises(ValueError, match="neighbors.metric"):
+        euclidean_neighbors(np.eye(4), [0], 2, metric="manhattan")
 
 
 def test_sample_tuples_is_seeded_and_consistent(digits):
@@ -91,7 +131,12 @@ def test_mining_statistics_on_a_hand_made_case():
     labels = np.array([0, 0, 0, 1, 1, 1])
     t = Mined(anchor=0, euclidean=np.array([3, 1]), manifold=np.array([1, 2]),
               positives=np.array([2]), negatives=np.array([3]))
+    empty = Mined(anchor=3, euclidean=np.array([4, 5]), manifold=np.array([4, 5]),
+                  positives=np.array([], dtype=int), negatives=np.array([], dtype=int))
+    s = mining_statistics([t, empty], labels, seed=0)
+    assert s.without_positives == s.without_negatives == 0.5
     s = mining_statistics([t], labels, seed=0)
+    assert s.without_negatives == 0.0
     assert s.positives == 1.0 and s.negatives == 0.0 and s.euclidean_others == 1.0
     assert s.random_non_neighbours in (0.0, 1.0)
     assert s.n_anchors == 1 and s.mean_positives == 1.0
@@ -186,3 +231,20 @@ def test_most_telling_anchor_prefers_negatives_of_another_class_when_labels_are_
     tuples = [same_class_negatives, other_class_negatives]
     assert most_telling_anchor(tuples) == 0  # most hard negatives
     assert most_telling_anchor(tuples, labels) == 8  # most hard negatives of another class
+
+
+def test_comparable_set_sizes_mine_hard_negatives_for_every_anchor(digits):
+    """The issue's figures (digits, cosine graph k = 10): with |E| = 10 and |M| = 50, M swallows
+    E and most anchors get no hard negative; with |E| = |M| (the authors' choice) every anchor
+    gets some. Measured over all 1,797 anchors: 68% of anchors without S⁻ (mean |S⁻| 0.95) at
+    10/50, none (mean 19.5) at 50/50."""
+    from mlviz.mining import mining_statistics, neighbor_rankings
+
+    X, y = digits
+    Wn = normalize(knn_graph(X, 10, dtype=np.float64))
+    rankings = neighbor_rankings(X, Wn, 300, 50, 50, seed=0)
+    unequal = mining_statistics(rankings.tuples(10, 50), y)
+    equal = mining_statistics(rankings.tuples(50, 50), y)
+    assert unequal.without_negatives > 0.5 and unequal.mean_negatives < 2
+    assert equal.without_negatives < 0.01 and equal.mean_negatives > 15
+    assert equal.negatives < equal.euclidean_others  # S⁻ shares the class less than E ∩ M

@@ -6,12 +6,14 @@ CVPR 2018 (seed, section "mining on manifolds").
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from mlviz._validation import check_features, check_k
 from mlviz.deep._loop import Progress, TrainingRun, check_callbacks, check_classes, validated_config
@@ -50,8 +52,11 @@ class MetricLearningResult:
     epoch_seconds : list of float
     embedding : ndarray of shape (n, embedding_dim), float32
         The final L2-normalized embedding.
+    initial_embedding : ndarray of shape (n, embedding_dim), float32
+        The untrained network's embedding: the initial descriptors, on which the tuples were
+        mined.
     before, after : dict or None
-        :func:`mlviz.metrics.evaluate_embedding` of the input features and of the final
+        :func:`mlviz.metrics.evaluate_embedding` of the initial descriptors and of the final
         embedding (when labels for evaluation are known).
     state_dict : dict
         The final weights, on the CPU.
@@ -68,6 +73,7 @@ class MetricLearningResult:
     recall_at_1: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     embedding: np.ndarray | None = None
+    initial_embedding: np.ndarray | None = None
     before: dict[str, float] | None = None
     after: dict[str, float] | None = None
     state_dict: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -84,7 +90,7 @@ def _class_tuples(X: np.ndarray, labels: np.ndarray, anchors: np.ndarray, k_e: i
     ``positives``: ``C(x) \\ {x}``; ``negatives`` is left empty, the other classes being drawn
     at random (:func:`_draw_outside`) rather than stored.
     """
-    E = euclidean_neighbors(X, anchors, k_e)
+    E = euclidean_neighbors(X, anchors, k_e, metric="cosine")
     out = []
     for a, e in zip(anchors, E):
         same = np.flatnonzero(labels == labels[a])
@@ -154,8 +160,9 @@ def _check_usable(usable: list[Mined]) -> list[Mined]:
 
 def _mined_triplets(X: np.ndarray, config: MetricLearningConfig, n_anchors: int, k_e: int,
                     k_m: int) -> tuple[list[Mined], _Triplets]:
-    """Anchors with ``E``, ``M``, ``S+``, ``S-`` on the kNN graph of ``X``, and the pools
-    ``config.positives`` / ``config.negatives`` ask for."""
+    """Anchors with ``E``, ``M``, ``S+``, ``S-`` on the cosine kNN graph of the descriptors
+    ``X``, ``E`` in the same space (unit vectors), and the pools ``config.positives`` /
+    ``config.negatives`` ask for."""
     n = X.shape[0]
     if config.negatives == "euclidean" and k_e >= n - 1:
         raise ValueError(
@@ -163,7 +170,8 @@ def _mined_triplets(X: np.ndarray, config: MetricLearningConfig, n_anchors: int,
             f"non-neighbours as negatives, got {k_e}."
         )
     W_norm = build_knn_graph(X, config.k, gamma=config.gamma, dtype=np.float32).W_norm
-    tuples = sample_tuples(X, W_norm, n_anchors, k_e, k_m, config.alpha, seed=config.seed)
+    tuples = sample_tuples(X, W_norm, n_anchors, k_e, k_m, config.alpha, seed=config.seed,
+                           metric="cosine")
     need_pos = config.positives == "manifold"
     need_neg = config.negatives == "manifold"
     usable = _check_usable([
@@ -198,15 +206,19 @@ def train_metric_learning(
     labels_for_supervised=None,
     *,
     y_true=None,
+    network: nn.Module | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> MetricLearningResult:
     """Fine-tune an embedding on hard triplets mined on the manifold (Iscen et al. CVPR 2018).
 
-    Unsupervised (``labels_for_supervised`` is None): the reciprocal kNN graph of ``X``
-    (cosine kernel), ``n_anchors`` random anchors and their ``E(x)``, ``M(x)``, hard
-    positives ``S+ = M \\ E`` and hard negatives ``S- = E \\ M``
-    (:func:`mlviz.mining.sample_tuples`). ``config.positives`` / ``config.negatives`` switch
+    The initial descriptors are the untrained network's embedding of ``X`` (unit vectors):
+    as the authors mine on the descriptors of the network they then fine-tune
+    (github.com/gtolias/mom), the graph, ``E`` and ``M`` are all built on them.
+    Unsupervised (``labels_for_supervised`` is None): the reciprocal kNN graph of the
+    initial descriptors (cosine kernel), ``n_anchors`` random anchors and their ``E(x)`` (in
+    the same space), ``M(x)``, hard positives ``S+ = M \\ E`` and hard negatives
+    ``S- = E \\ M`` (:func:`mlviz.mining.sample_tuples`). ``config.positives`` / ``config.negatives`` switch
     either set to its Euclidean counterpart, ``E(x)`` / ``X \\ E(x)``, the comparison of the
     talk's slides ("positives S+ vs. Euclidean neighbours E, negatives S- vs. Euclidean
     non-neighbours X \\ E"). Supervised (the oracle to compare with): the same number of
@@ -216,10 +228,10 @@ def train_metric_learning(
 
     .. math:: \\frac{1}{b} \\sum_i \\max(0,\\ m + \\|a_i - p_i\\|^2 - \\|a_i - n_i\\|^2)
 
-    (:func:`~mlviz.deep.triplet_loss`) with Adam on :class:`~mlviz.deep.EmbeddingMLP`, which
-    starts from the input descriptors (centred, rescaled; projected on the top principal
-    directions when ``d > embedding_dim``; L2-normalized). Training and evaluation use all
-    points (transductive).
+    (:func:`~mlviz.deep.triplet_loss`) with Adam on ``network`` (a copy), by default an
+    :class:`~mlviz.deep.EmbeddingMLP` that starts from the input descriptors (centred,
+    rescaled; projected on the top principal directions when ``d > embedding_dim``;
+    L2-normalized). Training and evaluation use all points (transductive).
 
     The triplet loss (rather than the contrastive one) is the talk's choice for
     fine-grained categorization (CUB-200): it asks only that a positive be closer than a
@@ -235,6 +247,12 @@ def train_metric_learning(
         True classes: switch to the supervised version.
     y_true : array-like of int, shape (n,), optional
         True classes for evaluation only (R@k, NMI); defaults to ``labels_for_supervised``.
+    network : torch.nn.Module, optional
+        The network to fine-tune, whose ``forward`` gives L2-normalized embeddings of ``X``
+        and ``features`` the same before normalization, e.g. a
+        :class:`~mlviz.deep.networks.FeatureEmbedding` of a classifier trained on other
+        classes (:mod:`mlviz.deep.transfer`). It is copied, never changed;
+        ``config.embedding_dim`` and ``config.hidden`` are then unused.
     progress, stop
         As in :func:`~mlviz.deep.train_deep_lp`; ``progress(epoch, result)``.
 
@@ -244,14 +262,27 @@ def train_metric_learning(
     """
     config = validated_config(config, MetricLearningConfig)
     with torch_threads(config.num_threads):
-        return _train_in_threads(X, config, labels_for_supervised, y_true, progress, stop)
+        return _train_in_threads(X, config, labels_for_supervised, y_true, network, progress,
+                                 stop)
+
+
+def _start_network(X: np.ndarray, config: MetricLearningConfig, network) -> nn.Module:
+    if network is None:
+        model = make_network("embedding", X.shape[1], 0, config.seed, config.embedding_dim,
+                             config.hidden)
+        model.start_from(X)
+        return model
+    if not isinstance(network, nn.Module) or not callable(getattr(network, "features", None)):
+        raise ValueError("network must be a torch module with features(x), e.g. a "
+                         "FeatureEmbedding of a trained classifier.")
+    return copy.deepcopy(network).cpu().train()
 
 
 def _train_in_threads(
-    X, config: MetricLearningConfig, labels_for_supervised, y_true, progress, stop
+    X, config: MetricLearningConfig, labels_for_supervised, y_true, network, progress, stop
 ) -> MetricLearningResult:
     X = check_features(X).astype(np.float64)
-    n, d = X.shape
+    n = X.shape[0]
     k_e = check_k(config.k_euclidean, n, "k_euclidean")
     k_m = check_k(config.k_manifold, n, "k_manifold")
     check_k(config.k, n)
@@ -262,21 +293,22 @@ def _train_in_threads(
     check_callbacks(progress, stop, "result")
     device = pick_device(config.device)
     n_anchors = min(config.n_anchors, n)
-    if classes is None:
-        tuples, triplets = _mined_triplets(X, config, n_anchors, k_e, k_m)
-    else:
-        tuples, triplets = _class_triplets(X, classes, n_anchors, k_e, config.seed)
-
-    model = make_network("embedding", d, 0, config.seed, config.embedding_dim, config.hidden)
-    model.start_from(X)
+    model = _start_network(X, config, network)
     run = TrainingRun(model, X.astype(np.float32), device, config.lr, config.weight_decay, stop)
+    start, _ = run.features()
+    if classes is None:
+        tuples, triplets = _mined_triplets(start, config, n_anchors, k_e, k_m)
+    else:
+        tuples, triplets = _class_triplets(start, classes, n_anchors, k_e, config.seed)
+
     rng = np.random.default_rng(np.random.SeedSequence(config.seed).spawn(1)[0])
     anchors = triplets.anchors
     result = MetricLearningResult(
-        classes is not None, config, describe_device(device), tuples, anchors.size
+        classes is not None, config, describe_device(device), tuples, anchors.size,
+        initial_embedding=start,
     )
     if truth is not None:
-        result.before = evaluate_embedding(X, truth, config.seed)
+        result.before = evaluate_embedding(start, truth, config.seed)
 
     for epoch in run.until_stopped(range(config.epochs)):
         t0 = time.perf_counter()

@@ -200,6 +200,36 @@ class EmbeddingMLP(_Scaled):
         return F.normalize(self.features(x), dim=1)
 
 
+class FeatureEmbedding(nn.Module):
+    """A classifier's feature map used as an embedding: ``e(x) = φθ(x) / ||φθ(x)||``.
+
+    The way a network trained for one task gives the starting descriptors of another: the
+    talk's CUB-200 experiment fine-tunes GoogLeNet, trained on ImageNet classes, on birds
+    it never saw (Iscen, Tolias, Avrithis, Chum, "Mining on manifolds: metric learning
+    without labels", CVPR 2018). The classifier's last layer ``fθ`` is dropped; its weights
+    are shared, not copied.
+
+    Parameters
+    ----------
+    classifier : SmallMLP or SmallCNN
+        Anything with ``features(x)``.
+    """
+
+    def __init__(self, classifier: nn.Module):
+        super().__init__()
+        if not callable(getattr(classifier, "features", None)):
+            raise ValueError("classifier must have a features(x) method (SmallMLP, SmallCNN).")
+        self.body = classifier
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """``φθ(x)``, not normalized."""
+        return self.body.features(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The L2-normalized embedding ``e(x)``."""
+        return F.normalize(self.features(x), dim=1)
+
+
 def _check_input_shape(kind: str, input_shape) -> tuple[int, ...]:
     shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else tuple(input_shape)
     if not shape or not all(isinstance(s, numbers.Integral) and s >= 1 for s in shape):
