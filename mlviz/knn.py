@@ -73,7 +73,8 @@ def _torch_cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _unit_rows(X: np.ndarray) -> np.ndarray:
+def unit_rows(X: np.ndarray) -> np.ndarray:
+    """``X`` with every row scaled to unit length; a zero row stays zero."""
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.where(norms > 0, norms, 1.0)
 
@@ -81,7 +82,7 @@ def _unit_rows(X: np.ndarray) -> np.ndarray:
 def search_data(X: np.ndarray, metric: str) -> np.ndarray:
     """The float32 rows a search compares: unit rows for ``metric="cosine"``."""
     data = np.ascontiguousarray(X, dtype=np.float32)
-    return _unit_rows(data) if metric == "cosine" else data
+    return unit_rows(data) if metric == "cosine" else data
 
 
 def knn_search(

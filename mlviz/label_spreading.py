@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mlviz._validation import check_alpha, check_tol
 from mlviz.graph import EDGES, KERNELS, build_knn_graph, gaussian_scale
+from mlviz.knn import unit_rows
 from mlviz.metrics import accuracy
 from mlviz.propagation import (
     UNLABELLED,
@@ -201,8 +202,7 @@ class LabelSpreading(ClassifierMixin, BaseEstimator):
 
         base, query = self.X_fit_, X
         if self._metric == "cosine":
-            base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-300)
-            query = query / np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-300)
+            base, query = unit_rows(base), unit_rows(query)
         k = self.n_neighbors_
         dist, idx = NearestNeighbors(n_neighbors=k).fit(base).kneighbors(query)
         sq = dist**2

@@ -18,6 +18,7 @@ from mlviz.diffusion import (
     random_walk,
     reference_solution,
 )
+from mlviz.knn import unit_rows
 from mlviz.metrics import average_precision
 
 
@@ -70,10 +71,6 @@ def top_k(scores, k: int, exclude=None, positive_only: bool = False) -> np.ndarr
     return top[F[0, top] > 0] if positive_only else top
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-300)
-
-
 def similarity_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
     """Scores of plain nearest-neighbour ranking in the descriptor space, one column per query.
 
@@ -86,7 +83,7 @@ def similarity_scores(X, queries, metric: str = "euclidean") -> np.ndarray:
     X = check_features(X)
     q = np.atleast_1d(np.asarray(queries, dtype=np.int64))
     if metric == "cosine":
-        U = _unit(X)
+        U = unit_rows(X)
         return U @ U[q].T
     sq = np.einsum("ij,ij->i", X, X)
     return -(sq[:, None] - 2.0 * X @ X[q].T + sq[q][None, :])

@@ -33,7 +33,8 @@ PAGES = {
     }, {"smooth_filter": "ideal low-pass", "smooth_cutoff": 0.5}),
     "pages/3_Mining_on_manifolds.py": ({"data": "real", "real": "digits"}, {
         "mine_k_e": 20, "mine_k_m": 60, "mine_alpha": 0.95, "mine_epochs": 5,
-        "mine_anchors": 500, "mine_margin": 0.2, "mine_negatives": "manifold",
+        "mine_anchors": 500, "mine_margin": 0.5, "mine_negatives": "euclidean",
+        "mine_start": "own",
     }),
     "pages/4_Label_propagation.py": ({}, {
         "lp_per_class": 3, "lp_label_seed": 4, "lp_click_class": 1, "lp_alpha": 0.9,
@@ -41,7 +42,7 @@ PAGES = {
     }),
     "pages/5_Deep_label_propagation.py": ({"data": "real", "real": "digits"}, {
         "dlp_per_class": 3, "dlp_epochs": 6, "dlp_warmup": 2, "dlp_feature_k": 15, "dlp_alpha": 0.95,
-        "dlp_train_seed": 2,
+        "dlp_train_seed": 2, "dlp_weighting": "talk",
     }),
 }
 

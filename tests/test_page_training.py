@@ -120,15 +120,15 @@ def test_metric_learning_section_fills_the_talks_table():
     table = at.dataframe[-1].value
     assert list(table["method"]) == ["initial descriptors", "triplets from the labels",
                                      "mined: positives E, negatives X ∖ E",
-                                     "mined: positives S⁺, negatives X ∖ E"]
+                                     "mined: positives S⁺, negatives S⁻"]
     assert {"ml_before", "ml_after", "ml_loss"} <= set(figures(at))
     assert len(figures(at)["ml_loss"]["data"]) == 3
 
-    at.radio(key="mine_negatives").set_value("manifold").run()
+    at.radio(key="mine_negatives").set_value("euclidean").run()
     at, job = train(at, "Fine-tune", "ml_job")
     assert_clean(at)
-    assert job.names[0] == "positives S⁺, negatives S⁻"
-    assert at.dataframe[-1].value["method"].iloc[-1] == "mined: positives S⁺, negatives S⁻"
+    assert job.names[0] == "positives S⁺, negatives X ∖ E"
+    assert at.dataframe[-1].value["method"].iloc[-1] == "mined: positives S⁺, negatives X ∖ E"
 
 
 def test_metric_learning_is_not_offered_on_2d_toys():

@@ -18,3 +18,12 @@ def test_top_k_row_wise_is_a_prefix_of_a_longer_top_k():
     for row in range(5):
         order = np.lexsort((np.arange(30), -F[row]))
         np.testing.assert_array_equal(long[row], order[order != row][:12])
+
+
+def test_cosine_scores_of_a_float32_zero_row_are_finite():
+    from mlviz.ranking import similarity_scores
+
+    X = np.array([[1.0, 0.0], [0.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    scores = similarity_scores(X, [0], metric="cosine")
+    assert np.isfinite(scores).all()
+    np.testing.assert_allclose(scores[:, 0], [1.0, 0.0, 0.6], atol=1e-6)

@@ -81,7 +81,7 @@ class TrainingRun:
         self.optimizer = torch.optim.Adam(
             self.model.parameters(), lr=lr, weight_decay=weight_decay, fused=True
         )
-        self.inputs = torch.from_numpy(inputs).to(device)
+        self.inputs = torch.from_numpy(np.require(inputs, requirements="W")).to(device)
         self.stop = stop
         self._step_losses: list[torch.Tensor] = []
 

@@ -35,7 +35,7 @@ def extract_features(
     """
     device = next(model.parameters()).device if device is None else torch.device(device)
     data = inputs if isinstance(inputs, torch.Tensor) else torch.as_tensor(
-        np.asarray(inputs, dtype=np.float32)
+        np.require(inputs, dtype=np.float32, requirements="W")  # shared data sets are read-only
     )
     was_training = model.training
     model.eval()
