@@ -51,6 +51,8 @@ with right:
            "$\\sigma^2$ the mean squared distance to the $k$-th neighbour")
         + ", normalized as $\\mathcal{W}=D^{-1/2}WD^{-1/2}$."
     )
+    st.caption("Take them away: the graph as SciPy CSR, the drawing's coordinates, the features.")
+    ui.workspace_downloads(ws)
     st.subheader("The talk, step by step")
     st.caption("New here? Each method page as the talk's slides go: one sentence and one "
                "picture per step, then the full page to explore freely.")

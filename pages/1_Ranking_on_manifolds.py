@@ -6,6 +6,7 @@ import streamlit as st
 
 from mlviz import query_vector, ui
 from mlviz.diffusion import cg_rate, condition_number, relative_errors
+from mlviz.exports import table_csv
 from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
 from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
 from mlviz.ranking import top_k as top_ranked
@@ -173,9 +174,10 @@ with ui.guard("the diffusion"):
         st.dataframe(table, hide_index=True, width="stretch",
                      height=35 * (len(table) + 1) + 3,  # every row shown, no inner scroll
                      column_config={"score f*": st.column_config.NumberColumn(format="%.3e")})
-        st.download_button("Download all scores (CSV)",
-                           pd.DataFrame({"point": np.arange(n), "score": result.exact}).to_csv(index=False),
-                           file_name="manifold_ranking.csv", mime="text/csv")
+        ui.download("Download all scores (CSV)",
+                    lambda: table_csv({"point": np.arange(n), "score": result.exact}),
+                    "manifold_ranking.csv", key="rank_dl_scores",
+                    help="point, score f*: the exact manifold ranking of every point.")
 
     if ui.thumbnails_of(ws) is not None:
         st.subheader(f"The images: the queries and their top {top_k}")

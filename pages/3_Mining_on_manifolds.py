@@ -1,14 +1,15 @@
 """Mining on manifolds: hard positives and negatives, without labels."""
 
-import io
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from mlviz import ui
+from mlviz.exports import array_npy, tuples_csv
 from mlviz.figures import mining_figure
 from mlviz.mining import mine, mining_statistics, most_telling_anchor, neighbor_rankings
+from mlviz.strips import mining_strips
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
 MAX_ANCHORS = 1000
@@ -124,6 +125,17 @@ with right:
         same = lambda idx: f"{np.mean(d.labels[idx] == d.labels[anchor]):.0%}" if idx.size else "–"  # noqa: E731
         st.metric("S⁺ with the anchor's class", same(m.positives))
         st.metric("S⁻ with the anchor's class", same(m.negatives))
+    ui.download("This anchor's sets (.csv)", lambda: tuples_csv([m]),
+                f"mined_anchor_{int(anchor)}.csv", key="mine_dl_anchor",
+                help="anchor, set (E, M, S+, S-), rank, point: one row per member.")
+    ui.download(f"The {len(tuples):,} sampled anchors' sets (.csv)", lambda: tuples_csv(tuples),
+                "mined_tuples.csv", key="mine_dl_tuples",
+                help=f"The tuples of every sampled anchor at |E| = {k_e}, |M| = {k_m}.")
+ui.point_panel(ws, int(anchor), {"|S⁺|": f"{m.positives.size}", "|S⁻|": f"{m.negatives.size}"},
+               title="Anchor", mark="query")
+if ui.thumbnails_of(ws) is not None:
+    st.subheader("The images: the anchor, E, M, S⁺ and S⁻")
+    ui.show_strips(ws, mining_strips(d, m))
 
 if d.labels is not None:
     st.subheader("Over many anchors: do the labels agree?")
@@ -354,8 +366,6 @@ if ml_job is not None:
                            "are yours to download and evaluate.")
             for i, (name, run) in enumerate(runs.items()):
                 if run is not None and run.embedding is not None:
-                    buf = io.BytesIO()
-                    np.save(buf, np.asarray(run.embedding, dtype=np.float32))
-                    st.download_button(f"Download the fine-tuned descriptors ({name}, .npy)",
-                                       buf.getvalue(), file_name=f"fine_tuned_{i}.npy",
-                                       mime="application/octet-stream", key=f"ml_download_{i}")
+                    ui.download(f"Download the fine-tuned descriptors ({name}, .npy)",
+                                lambda run=run: array_npy(np.asarray(run.embedding, np.float32)),
+                                f"fine_tuned_{i}.npy", key=f"ml_download_{i}")

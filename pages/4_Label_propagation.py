@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from mlviz import ui
+from mlviz.exports import table_csv
 from mlviz.figures import (
     bar_figure,
     class_color,
@@ -270,12 +271,11 @@ with ui.guard("the certainty plots"):
         zeta = result.class_weights
         st.caption(weights_finding(names, zeta, np.divide(1.0, zeta, out=np.zeros_like(zeta),
                                                           where=zeta > 0).round().astype(int)))
-    st.download_button(
-        "Download predictions (CSV)",
-        "point,given,predicted,certainty\n" + "\n".join(
-            f"{i},{given[i]},{result.predictions[i]},{result.certainty[i]:.6f}" for i in range(n)),
-        file_name="label_propagation.csv", mime="text/csv",
-    )
+    ui.download("Download predictions (CSV)",
+                lambda: table_csv({"point": np.arange(n), "given": given,
+                                   "predicted": result.predictions, "certainty": result.certainty}),
+                "label_propagation.csv", key="lp_dl_predictions",
+                help="point, given label (-1: none), propagated label ŷ, certainty ω.")
 
 if truth is not None:
     st.subheader("Sweeps")

@@ -12,6 +12,7 @@ from mlviz.figures import histogram_figure, label_scatter, sweep_figure
 from mlviz.figures.fidelity import deep_lp_error_table
 from mlviz.metrics import accuracy
 from mlviz.propagation import UNLABELLED, WEIGHTINGS, sample_labelled
+from mlviz.strips import deep_lp_strips
 from mlviz.ui.fidelity import RUN_COMMAND, load_fidelity
 
 ALPHAS = [0.9, 0.95, 0.99, 0.995]
@@ -89,10 +90,18 @@ from mlviz.deep import (  # noqa: E402  (after the early exit: torch takes a sec
     train_supervised,
 )
 
+
+def weights_bytes(state_dict) -> bytes:
+    buffer = io.BytesIO()
+    save_model(state_dict, buffer)
+    return buffer.getvalue()
+
+
 device = pick_device()
-images = d.images is not None
+images = d.images is not None and d.images.ndim == 3  # one channel: colour goes to the MLP
 inputs = d.images if images else d.X
-network = "a small CNN on the 8×8 images" if images else "an MLP on the descriptors"
+network = (f"a small CNN on the {d.images.shape[1]}×{d.images.shape[2]} images" if images
+           else "an MLP on the descriptors")
 st.caption(f"Training {network} on **{describe_device(device, ui.TRAINING_THREADS)}**.")
 
 c = st.columns(6)
@@ -239,14 +248,25 @@ if lp_epochs:
                        "talk's epoch 0 vs epoch 90).")
             if record.pseudo_label_accuracy is not None:
                 st.metric("pseudo-label accuracy at this epoch", f"{record.pseudo_label_accuracy:.1%}")
+        if ui.thumbnails_of(ws) is not None:
+            at = lp_epochs.index(record)
+            previous = lp_epochs[at - 1].pseudo_labels if at > 0 else None
+            st.subheader(f"The images at epoch {choice}")
+            strips = deep_lp_strips(d, deep.labelled, record.pseudo_labels, record.certainty,
+                                    previous)
+            ui.show_strips(ws, strips)
+            if strips[0].indices:
+                least = int(strips[0].indices[0])
+                ui.point_panel(ws, least, {
+                    "pseudo-label ŷ": d.class_names[record.pseudo_labels[least]],
+                    "certainty ω": f"{record.certainty[least]:.3f}",
+                }, title="The least certain pseudo-label")
 
 if not job.running and deep.state_dict:
     st.subheader("Keep the model")
-    buf = io.BytesIO()
-    save_model(deep.state_dict, buf)
     s1, s2 = st.columns(2)
-    s1.download_button("Download the trained weights (.pt)", buf.getvalue(),
-                       file_name="deep_label_propagation.pt", mime="application/octet-stream")
+    ui.download("Download the trained weights (.pt)", lambda: weights_bytes(deep.state_dict),
+                "deep_label_propagation.pt", key="dlp_dl_weights", container=s1)
     uploaded = s2.file_uploader("Load weights saved here (.pt)", type=["pt"], key="dlp_load")
     if uploaded is not None:
         with ui.guard("the loaded model"):

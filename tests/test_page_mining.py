@@ -172,3 +172,34 @@ def test_own_descriptors_and_data_sets_with_few_classes_skip_the_miniature():
     assert_clean(at)
     assert not at.get("radio") or all(r.key != "mine_start" for r in at.radio)
     assert "the sidebar's k" in " ".join(c.value for c in at.caption)
+
+
+def _strip_ids(at) -> list[list[int]]:
+    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
+            for el in at.main.get("image")]
+
+
+def test_image_strips_hold_exactly_the_anchor_and_its_mined_sets():
+    from mlviz.datasets import load_real
+    from mlviz.graph import build_knn_graph
+
+    at = app_test(PAGE, data="real", real="digits", a="42").run()
+    assert_clean(at)
+    d = load_real("digits")
+    g = build_knn_graph(d.X, 15, kernel="cosine")
+    m = mine(d.X, g.W_norm, 42, 50, 50, 0.99, "cosine")
+    ids = _strip_ids(at)
+    assert len(ids) == 5  # anchor, E, M, S+, S-
+    assert ids[0] == [42]
+    for shown, computed in zip(ids[1:], (m.euclidean, m.manifold, m.positives, m.negatives)):
+        assert shown == [int(i) for i in computed[:40]]
+    panel = " ".join(x.value for x in at.sidebar.markdown)
+    assert "42" in panel and at.sidebar.get("image")
+    assert {b.label for b in at.get("download_button")} >= {
+        "This anchor's sets (.csv)", "The 1,000 sampled anchors' sets (.csv)"}
+
+
+def test_no_strips_on_points_that_are_not_images():
+    at = app_test(PAGE).run()
+    assert_clean(at)
+    assert not at.main.get("image")

@@ -5,10 +5,12 @@
 - :mod:`mlviz.ui.sidebar`: the shared data / graph / drawing sidebar → :class:`Workspace`;
 - :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs, layouts and thumbnails;
 - :mod:`mlviz.ui.images`: image strips and the selected point's side panel;
-- :mod:`mlviz.ui.jobs`: training runs in the background.
+- :mod:`mlviz.ui.jobs`: training runs in the background;
+- :mod:`mlviz.ui.downloads`: files built when their button is clicked.
 """
 
 from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
+from mlviz.ui.downloads import download, workspace_downloads
 from mlviz.ui.images import point_panel, selected_point, show_strips, thumbnails_of
 from mlviz.ui.jobs import (
     TRAINING_THREADS,
@@ -46,6 +48,7 @@ QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""
 
 __all__ = [
+    "download", "workspace_downloads",
     "PAGES", "QUERIES", "SIDEBAR", "TRAINING_THREADS", "BackgroundJob", "PageState", "Setting",
     "TrainingQueue", "submit_training", "training_queue", "TRAINING_OFF", "ServerSettings",
     "server_settings", "training_note", "point_panel", "selected_point", "show_strips",
