@@ -6,6 +6,8 @@ formula of the talk has one home; this index says where, by the talk's sections.
 Ranking on manifolds
     reciprocal kNN graph, w_ij = max(s_ij, 0)^γ     :func:`mlviz.graph.build_knn_graph`
     𝒲 = D^-1/2 W D^-1/2                             :func:`mlviz.graph.normalize`
+    kNN search, exact or faiss IVF; its recall       :func:`mlviz.knn.knn_search`,
+                                                     :func:`mlviz.knn.neighbor_recall`
     query vector y                                   :func:`mlviz.query_vector`
     random walk f(τ) = α𝒲 f(τ-1) + (1-α) y           :func:`mlviz.diffusion.random_walk`
     ℒ_α f = y, ℒ_α = (I - α𝒲)/(1-α), by CG           :func:`mlviz.diffusion.conjugate_gradient`
@@ -30,6 +32,7 @@ Ranking as smoothing
 Mining on manifolds
     E(x), M(x), S⁺ = M \\ E, S⁻ = E \\ M              :func:`mlviz.mining.mine`,
                                                      :func:`mlviz.mining.hard_examples`
+    descriptors learned on other classes             :class:`mlviz.deep.transfer.TransferMiniature`
     triplet loss, fine-tuning on mined tuples        :func:`mlviz.deep.triplet_loss`,
                                                      :func:`mlviz.deep.train_metric_learning`
     Recall@k, NMI                                    :func:`mlviz.metrics.recall_at_k`,
@@ -39,6 +42,7 @@ Label propagation
     Y, Z = (I - α𝒲)^-1 Y                             :func:`mlviz.propagation.label_matrix`,
                                                      :func:`mlviz.propagation.propagate`
     ŷ, ω_i = 1 - H(ẑ_i)/log c, ζ_j, loss weights      :func:`mlviz.propagation.pseudo_labels`
+      (the talk's, or the authors': ω/max ω, ζ·N/c)
     a scikit-learn estimator                         :class:`mlviz.label_spreading.LabelSpreading`
     L_s + L_w = Σ_L ℓ + Σ_U ω_i ζ_ŷi ℓ               :func:`mlviz.deep.weighted_pseudo_label_loss`
     the deep LP loop                                 :func:`mlviz.deep.train_deep_lp`

@@ -37,7 +37,10 @@ METRICS: tuple[str, ...] = ("cosine", "euclidean")
 """Spaces ``E(x)`` can be ranked in: that of the cosine graph (unit vectors) or raw Euclidean."""
 
 FEW_ANCHORS = 16
-"""Up to this many anchors, diffusion scores come from CG; above, from one LU factorization."""
+"""Up to this many anchors, diffusion scores come from CG; above, from one LU factorization
+(up to :data:`LU_LIMIT` points) or CG on every column at once."""
+LU_LIMIT = 20_000
+"""Above this many points the LU factor's fill-in costs more than CG over the anchors."""
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,10 @@ def manifold_scores(W_norm, anchors, alpha: float = 0.99) -> np.ndarray:
 
 
 def _solver(W, alpha: float, n_columns: int):
-    if n_columns > FEW_ANCHORS:
+    if n_columns > FEW_ANCHORS and W.shape[0] <= LU_LIMIT:
         return diffusion_solver(W, alpha)
-    return lambda Y: conjugate_gradient(W, Y, alpha, tol=1e-10, max_iter=10_000,
+    tol = 1e-10 if n_columns <= FEW_ANCHORS else 1e-6  # many columns: enough to rank them
+    return lambda Y: conjugate_gradient(W, Y, alpha, tol=tol, max_iter=10_000,
                                         dtype=np.float64).solution
 
 
