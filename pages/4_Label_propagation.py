@@ -35,6 +35,9 @@ def cached_propagation(data_key, params, labelled: tuple, n_classes: int, alpha:
                             neighbor_weights=_graph.weights)
 
 
+SKLEARN_LIMIT = 20_000  # scikit-learn's fit beside ours, up to this many points
+
+
 @st.cache_data(max_entries=16, show_spinner="Running scikit-learn's LabelSpreading…")
 def cached_sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
     from sklearn.exceptions import ConvergenceWarning
@@ -216,12 +219,17 @@ with right, ui.guard("the scores"):
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}",
                        help="Share of the points without a given label that get their true "
                             "class; points left with no label (grey) count as wrong.")
-        ref = cached_sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
-        cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
-                       delta_color="off",
-                       help="scikit-learn's LabelSpreading(kernel='knn'). It builds its own "
-                            "graph (symmetric kNN on the raw features, same k and α), so the "
-                            "difference mixes the graph and the solver.")
+        if n <= SKLEARN_LIMIT:
+            ref = cached_sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
+            cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
+                           delta_color="off",
+                           help="scikit-learn's LabelSpreading(kernel='knn'). It builds its own "
+                                "graph (symmetric kNN on the raw features, same k and α), so the "
+                                "difference mixes the graph and the solver.")
+        else:
+            cols[1].metric("scikit-learn", "–", help=f"Not run above {SKLEARN_LIMIT:,} points: "
+                           "its kNN search and 1,000 power iterations would take minutes here "
+                           "(python benchmarks/bench_fit_100k.py compares them at 100,000).")
     cols[0].metric("Block-CG iterations", f"{result.n_iter}")
     cols[1].metric("mean certainty ω", f"{result.certainty[unl].mean():.2f}" if unl.any() else "–")
 
