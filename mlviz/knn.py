@@ -183,10 +183,12 @@ def _search_torch(
     return np.concatenate(out_s), np.concatenate(out_i)
 
 
-def _drop_self(idx: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Remove each point from its own list; where ties pushed it out, drop the last entry."""
+def _drop_self(idx: np.ndarray, scores: np.ndarray, k: int,
+               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Remove each point (row ``i`` is point ``rows[i]``, default ``i``) from its own list;
+    where ties pushed it out, drop the last entry."""
     n = idx.shape[0]
-    is_self = idx == np.arange(n)[:, None]
+    is_self = idx == (np.arange(n) if rows is None else rows)[:, None]
     no_self = ~is_self.any(axis=1)
     is_self[no_self, -1] = True
     keep = ~is_self
@@ -274,13 +276,24 @@ def neighbor_recall(data: np.ndarray, indices: np.ndarray, metric: str = "cosine
     n, k = indices.shape
     rng = np.random.default_rng(seed)
     sample = np.arange(n) if n <= n_sample else np.sort(rng.choice(n, n_sample, replace=False))
-    queries = data[sample]
-    if metric == "cosine":
-        scores = queries @ data.T
+    exact = _exact_lists(data, sample, k, metric)
+    hits = (exact[:, :, None] == indices[sample][:, None, :]).any(axis=2).sum()
+    return float(hits / (sample.size * k))
+
+
+def _exact_lists(data: np.ndarray, sample: np.ndarray, k: int, metric: str) -> np.ndarray:
+    """The exact ``k`` nearest neighbours of the ``sample`` rows among all rows, self excluded."""
+    queries = np.ascontiguousarray(data[sample])
+    if importlib.util.find_spec("faiss") is not None:
+        import faiss
+
+        index = faiss.IndexFlatIP(data.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(
+            data.shape[1])
+        index.add(data)
+        _, idx = index.search(queries, k + 1)
     else:
-        scores = -(np.sum(queries**2, 1)[:, None] - 2 * queries @ data.T
-                   + np.sum(data**2, 1)[None, :])
-    scores[np.arange(len(sample)), sample] = -np.inf
-    exact = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    hits = [np.intersect1d(exact[r], indices[i]).size for r, i in enumerate(sample)]
-    return float(np.mean(hits) / k)
+        scores = queries @ data.T
+        if metric == "euclidean":
+            scores = 2 * scores - np.sum(data**2, 1)[None, :]
+        idx = np.argsort(-scores, axis=1)[:, : k + 1]
+    return _drop_self(idx.astype(np.int64), idx, k, rows=sample)[0]
