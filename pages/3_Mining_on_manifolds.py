@@ -130,7 +130,7 @@ with right:
     ui.download("This anchor's sets (.csv)", lambda: tuples_csv([m]),
                 f"mined_anchor_{int(anchor)}.csv", key="mine_dl_anchor",
                 help="anchor, set (E, M, S+, S-), rank, point: one row per member.")
-    ui.download(f"The {len(tuples):,} sampled anchors' sets (.csv)", lambda: tuples_csv(tuples),
+    ui.download(f"{len(tuples):,} anchors' sets (.csv)", lambda: tuples_csv(tuples),
                 "mined_tuples.csv", key="mine_dl_tuples",
                 help=f"The tuples of every sampled anchor at |E| = {k_e}, |M| = {k_m}.")
 ui.point_panel(ws, int(anchor), {"|S⁺|": f"{m.positives.size}", "|S⁻|": f"{m.negatives.size}"},

@@ -196,7 +196,7 @@ def test_image_strips_hold_exactly_the_anchor_and_its_mined_sets():
     panel = " ".join(x.value for x in at.sidebar.markdown)
     assert "42" in panel and at.sidebar.get("image")
     assert {b.label for b in at.get("download_button")} >= {
-        "This anchor's sets (.csv)", "The 1,000 sampled anchors' sets (.csv)"}
+        "This anchor's sets (.csv)", "1,000 anchors' sets (.csv)"}
 
 
 def test_no_strips_on_points_that_are_not_images():

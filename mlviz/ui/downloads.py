@@ -31,13 +31,13 @@ def workspace_downloads(ws, container=None) -> None:
     where = container if container is not None else st
     d = ws.dataset
     stem = "".join(c if c.isalnum() else "_" for c in d.name).strip("_") or "data"
-    cols = where.columns(3)
+    row = where.container(horizontal=True)  # buttons side by side, wrapping: labels never cut
     download("Graph W (.npz)", lambda: exports.graph_npz(ws.graph.W), f"{stem}_graph.npz",
-             key="dl_graph", container=cols[0],
+             key="dl_graph", container=row,
              help="The kNN graph's adjacency as SciPy CSR: scipy.sparse.load_npz(path).")
     download("2-D layout (.csv)", lambda: exports.layout_csv(ws.coords, d.labels),
-             f"{stem}_layout_{ws.layout}.csv", key="dl_layout", container=cols[1],
+             f"{stem}_layout_{ws.layout}.csv", key="dl_layout", container=row,
              help="point, x, y (and label): the coordinates every chart draws with.")
     download("Descriptors (.npy)", lambda: exports.array_npy(d.X), f"{stem}_descriptors.npy",
-             key="dl_descriptors", container=cols[2],
+             key="dl_descriptors", container=row,
              help="The n × d features the graph is built on: numpy.load(path).")
