@@ -8,7 +8,7 @@ import streamlit as st
 from mlviz import ui
 from mlviz.exports import array_npy, tuples_csv
 from mlviz.figures import mining_figure
-from mlviz.mining import mine, mining_statistics, most_telling_anchor, neighbor_rankings
+from mlviz.mining import mining_statistics, most_telling_anchor, neighbor_rankings
 from mlviz.strips import mining_strips
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
@@ -16,12 +16,6 @@ MAX_ANCHORS = 1000
 LARGE_GRAPH, LARGE_GRAPH_ANCHORS = 20_000, 100  # at 100k points 100 anchors take ~20 s
 K_E_MAX, K_M_MAX = 200, 200  # the sliders' ranges: one ranking serves every setting
 K_DEFAULT = 50  # |E| = |M|, as in the authors' code (gtolias/mom: 50 for positives on CUB)
-
-
-@st.cache_data(max_entries=32, show_spinner="Mining…")
-def cached_mined(data_key, params, anchor: int, k_e: int, k_m: int, alpha: float, metric: str,
-                 _X, _W_norm):
-    return mine(_X, _W_norm, anchor, k_e, k_m, alpha, metric)
 
 
 @st.cache_data(max_entries=4, show_spinner="Ranking the neighbours of every anchor…")
@@ -106,7 +100,7 @@ with right:
                                             if d.labels is not None else ""))
 
 with left, ui.guard("mining"):
-    m = cached_mined(ws.data_key, ws.params, int(anchor), int(k_e), k_m, float(alpha), metric,
+    m = ui.cached_mined(ws.data_key, ws.params, int(anchor), int(k_e), k_m, float(alpha), metric,
                      d.X, ws.graph.W_norm)
     fig = mining_figure(ws.coords, m, d.labels, d.class_names,
                         title="click a point to make it the anchor")

@@ -16,23 +16,13 @@ from mlviz.figures import (
 )
 from mlviz.label_spreading import accuracy_vs_alpha, accuracy_vs_k, accuracy_vs_labels
 from mlviz.metrics import accuracy
-from mlviz.propagation import UNLABELLED, normalized_rows, propagate_labels, sample_labelled
+from mlviz.propagation import UNLABELLED, normalized_rows, sample_labelled
 from mlviz.strips import propagation_strips
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 NORMS = {"class mass": "class_mass", "plain argmax": None}
 LABEL_DRAWS = 5  # random draws of the labelled points averaged per labels-per-class value
 CERTAINTY_AS = ("opacity", "size")
-
-
-@st.cache_data(max_entries=32, show_spinner="Propagating labels…")
-def cached_propagation(data_key, params, labelled: tuple, n_classes: int, alpha: float, norm, _graph):
-    labels = np.full(_graph.W_norm.shape[0], UNLABELLED)
-    for i, c in labelled:
-        labels[i] = c
-    return propagate_labels(_graph.W_norm, labels, alpha, n_classes=n_classes, normalization=norm,
-                            neighbors_idx=_graph.neighbors.indices,
-                            neighbor_weights=_graph.weights)
 
 
 SKLEARN_LIMIT = 20_000  # scikit-learn's fit beside ours, up to this many points
@@ -196,7 +186,7 @@ for i, c in labelled.items():
     given[i] = c
 
 with left, ui.guard("label propagation"):
-    result = cached_propagation(ws.data_key, ws.params, key, n_classes, float(alpha), NORMS[norm_name], ws.graph)
+    result = ui.cached_propagation(ws.data_key, ws.params, key, n_classes, float(alpha), NORMS[norm_name], ws.graph)
     fig = label_scatter(ws.coords, result.predictions, result.certainty, given, names,
                         certainty_as=cert_as, title="propagated labels; click or lasso to label points")
     ui.show_chart(fig, key="lp_scatter", on_select="rerun", selection_mode=("points", "box", "lasso"))

@@ -10,6 +10,7 @@
 """
 
 from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
+from mlviz.ui.caches import cached_mined, cached_propagation
 from mlviz.ui.downloads import download, workspace_downloads
 from mlviz.ui.images import point_panel, selected_point, show_strips, thumbnails_of
 from mlviz.ui.jobs import (
@@ -48,7 +49,7 @@ QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""
 
 __all__ = [
-    "download", "workspace_downloads",
+    "cached_mined", "cached_propagation", "download", "workspace_downloads",
     "PAGES", "QUERIES", "SIDEBAR", "TRAINING_THREADS", "BackgroundJob", "PageState", "Setting",
     "TrainingQueue", "submit_training", "training_queue", "TRAINING_OFF", "ServerSettings",
     "server_settings", "training_note", "point_panel", "selected_point", "show_strips",

@@ -17,6 +17,8 @@ from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
 from mlviz.images import thumbnails
 from mlviz.local_data import load_descriptor_path
+from mlviz.mining import Mined, mine
+from mlviz.propagation import UNLABELLED, propagate_labels
 from mlviz.spectral import DENSE_LIMIT, Eigenpairs, eigenpairs
 
 
@@ -122,3 +124,23 @@ def eigenpair_rank(n: int) -> int:
 def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
     """The top ``r`` eigenpairs of a data set's 𝒲, shared by the smoothing page and its steps."""
     return eigenpairs(_W_norm, r)
+
+
+@st.cache_data(max_entries=32, show_spinner="Mining…")
+def cached_mined(data_key: tuple, params: GraphParams, anchor: int, k_e: int, k_m: int,
+                 alpha: float, metric: str, _X, _W_norm) -> Mined:
+    """One anchor's E, M, S⁺, S⁻, shared by the mining page and its steps."""
+    return mine(_X, _W_norm, anchor, k_e, k_m, alpha, metric)
+
+
+@st.cache_data(max_entries=16, show_spinner="Propagating labels…")
+def cached_propagation(data_key: tuple, params: GraphParams, labelled: tuple, n_classes: int,
+                       alpha: float, norm, _graph: KnnGraph):
+    """Labels propagated from ``labelled`` ((point, class) pairs), shared by the label
+    propagation page and its steps."""
+    labels = np.full(_graph.W_norm.shape[0], UNLABELLED)
+    for i, c in labelled:
+        labels[i] = c
+    return propagate_labels(_graph.W_norm, labels, alpha, n_classes=n_classes, normalization=norm,
+                            neighbors_idx=_graph.neighbors.indices,
+                            neighbor_weights=_graph.weights)

@@ -11,26 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import streamlit as st
 
 from mlviz.figures import label_scatter
 from mlviz.metrics import accuracy
-from mlviz.propagation import UNLABELLED, propagate_labels, sample_labelled
+from mlviz.propagation import UNLABELLED, sample_labelled
+from mlviz.ui.caches import cached_propagation
 from mlviz.ui.sidebar import Workspace
 from mlviz.ui.steps_common import Shown, Step, StepContext, moons_workspace, plural
 
 DEEP_PAGE = "pages/5_Deep_label_propagation.py"
-
-
-@st.cache_data(max_entries=16, show_spinner="Propagating labels…")
-def cached_propagation(data_key, params, labelled: tuple, n_classes: int, alpha: float, _graph):
-    """The label propagation page's computation at its defaults (class mass normalization)."""
-    labels = np.full(_graph.W_norm.shape[0], UNLABELLED)
-    for i, c in labelled:
-        labels[i] = c
-    return propagate_labels(_graph.W_norm, labels, alpha, n_classes=n_classes,
-                            normalization="class_mass", neighbors_idx=_graph.neighbors.indices,
-                            neighbor_weights=_graph.weights)
 
 
 @dataclass(frozen=True)
@@ -80,7 +69,7 @@ def setup(ctx: StepContext) -> Setup:
 
 def _propagate(ctx: StepContext, s: Setup):
     return cached_propagation(s.ws.data_key, s.ws.params, s.key, s.n_classes,
-                              float(ctx.setting("alpha", 0.99)), s.ws.graph)
+                              float(ctx.setting("alpha", 0.99)), "class_mass", s.ws.graph)
 
 
 def labelled_points(ctx: StepContext) -> Shown:

@@ -11,18 +11,13 @@ import numpy as np
 import streamlit as st
 
 from mlviz.figures import mining_figure
-from mlviz.mining import Mined, mine, most_telling_anchor, neighbor_rankings
+from mlviz.mining import Mined, most_telling_anchor, neighbor_rankings
+from mlviz.ui.caches import cached_mined
 from mlviz.ui.steps_common import Shown, Step, StepContext, hide_empty_legend, plural, rename_trace
 
 MAX_ANCHORS = 1000
 """Anchors sampled to find a telling one (as on the mining page)."""
 EMPTY = np.array([], dtype=np.int64)
-
-
-@st.cache_data(max_entries=16, show_spinner="Mining…")
-def cached_mined(data_key, params, anchor: int, k_e: int, k_m: int, alpha: float, metric: str,
-                 _X, _W_norm) -> Mined:
-    return mine(_X, _W_norm, anchor, k_e, k_m, alpha, metric=metric)
 
 
 @st.cache_data(max_entries=4, show_spinner="Finding a telling anchor…")
