@@ -80,13 +80,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
+def start_server(port: int, log_path: Path, app_args: tuple[str, ...] = (),
+                 env: dict | None = None) -> subprocess.Popen:
+    """``streamlit run app.py`` on ``port``; ``app_args`` go to the app after ``--``."""
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+         "--browser.gatherUsageStats", "false", *(("--", *app_args) if app_args else ())],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:

@@ -61,7 +61,8 @@ def top_k(scores, k: int, exclude=None, positive_only: bool = False) -> np.ndarr
     top = np.take_along_axis(part, order, axis=1)
     kth = vals.min(axis=1)
     for row in np.flatnonzero(np.sum(F >= kth[:, None], axis=1) > k):
-        top[row] = np.lexsort((np.arange(F.shape[1]), -F[row]))[:k]
+        tied = np.flatnonzero(F[row] >= kth[row])  # the top k by (score, index) are among them
+        top[row] = tied[np.lexsort((tied, -F[row, tied]))[:k]]
     top = top.astype(np.int64)
     if not one:
         return top
@@ -107,10 +108,13 @@ class APComparison:
     n_queries: int
 
 
-def compare_for_queries(X, scores, labels, queries, metric: str = "euclidean") -> APComparison:
-    """AP of a diffusion ranking ``scores`` against nearest-query ranking, queries excluded."""
+def compare_for_queries(X, scores, labels, queries, metric: str = "euclidean",
+                        plain_scores=None) -> APComparison:
+    """AP of a diffusion ranking ``scores`` against nearest-query ranking, queries excluded.
+
+    ``plain_scores``: :func:`nearest_query_scores` of ``X`` when already computed."""
     relevant = relevant_to(labels, queries)
-    euc = nearest_query_scores(X, queries, metric)
+    euc = nearest_query_scores(X, queries, metric) if plain_scores is None else plain_scores
     return APComparison(
         average_precision(scores, relevant, exclude=queries),
         average_precision(euc, relevant, exclude=queries),

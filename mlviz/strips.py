@@ -109,13 +109,16 @@ def query_strip(d: Dataset, queries, title: str = "queries") -> Strip:
                  f"the first {len(shown)} of {len(q)}" if len(q) > len(shown) else "")
 
 
-def ranking_strips(d: Dataset, manifold_scores, queries, k: int, metric: str) -> list[Strip]:
+def ranking_strips(d: Dataset, manifold_scores, queries, k: int, metric: str,
+                   plain_scores=None) -> list[Strip]:
     """The queries, the top ``k`` by manifold ranking and the top ``k`` by ``metric`` ranking
-    (:func:`mlviz.ranking.nearest_query_scores`), queries excluded, both by
-    :func:`mlviz.ranking.top_k`."""
+    (:func:`mlviz.ranking.nearest_query_scores`, or ``plain_scores`` when already computed),
+    queries excluded, both by :func:`mlviz.ranking.top_k`."""
     queries = list(queries)
     manifold = top_k(manifold_scores, k, exclude=queries)
-    plain = top_k(nearest_query_scores(d.X, queries, metric), k, exclude=queries)
+    if plain_scores is None:
+        plain_scores = nearest_query_scores(d.X, queries, metric)
+    plain = top_k(plain_scores, k, exclude=queries)
     name = "Euclidean" if metric == "euclidean" else metric
     return [query_strip(d, queries),
             ranked_strip(d, f"top {k} by manifold ranking", manifold, queries),

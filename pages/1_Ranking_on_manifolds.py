@@ -8,7 +8,14 @@ from mlviz import query_vector, ui
 from mlviz.diffusion import cg_rate, condition_number, relative_errors
 from mlviz.exports import table_csv
 from mlviz.figures import class_scatter, convergence_figure, diffusion_animation
-from mlviz.ranking import SOLVERS, compare_for_queries, compare_solvers, map_over_queries
+from mlviz.figures.style import DRAWN_POINTS_UP_TO
+from mlviz.ranking import (
+    SOLVERS,
+    compare_for_queries,
+    compare_solvers,
+    map_over_queries,
+    nearest_query_scores,
+)
 from mlviz.ranking import top_k as top_ranked
 from mlviz.strips import ranking_strips
 
@@ -16,7 +23,7 @@ ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 TOLERANCES = [1e-2, 1e-3, 1e-4, 1e-6, 1e-8]
 MAP_SAMPLE = 300
 MAP_OVER = ("sample", "all")
-MAX_FRAME_VALUES = 3_000_000  # scores sent to the browser for the animation
+MAX_FRAME_VALUES = 400_000  # scores sent to the browser for the animation
 
 
 @st.cache_data(max_entries=32, show_spinner="Running both solvers…")
@@ -24,6 +31,12 @@ def cached_solvers(data_key, params, queries: tuple, alpha: float, n_frames: int
           _W_norm):
     return compare_solvers(_W_norm, query_vector(list(queries), _W_norm.shape[0]), alpha, n_frames,
                            tol=tol, solvers=solvers)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_plain_scores(data_key, queries: tuple, metric: str, _X):
+    """Nearest-query scores: the same for every α, computed once per data set and queries."""
+    return nearest_query_scores(_X, list(queries), metric)
 
 
 @st.cache_data(max_entries=16, show_spinner="Ranking with every sampled point as the query…")
@@ -126,12 +139,18 @@ with ui.guard("the diffusion"):
     result = cached_solvers(ws.data_key, ws.params, tuple(queries), float(alpha), int(n_frames), tol,
                    tuple(s for s in SOLVERS if s in solvers), ws.graph.W_norm)
     steps = list(range(n_frames + 1))
-    per_frame = n * len(solvers)
+    drawn = min(n, DRAWN_POINTS_UP_TO)
+    per_frame = drawn * len(solvers)
     if per_frame * len(steps) > MAX_FRAME_VALUES:
         keep = max(2, MAX_FRAME_VALUES // per_frame)
         steps = sorted(set(np.linspace(0, n_frames, keep).round().astype(int)))
-        st.info(f"{n:,} points: the animation shows {len(steps)} of the {n_frames + 1} iterations "
-                "to stay responsive.")
+    if drawn < n or len(steps) < n_frames + 1:
+        st.info(f"{n:,} points: to stay responsive, the animation draws "
+                + (f"a fixed random {drawn:,} of them (and the queries); its rings mark the top "
+                   f"{top_k} of all {n:,}, and the scores are computed for all" if drawn < n
+                   else "all of them")
+                + (f", and shows {len(steps)} of the {n_frames + 1} iterations"
+                   if len(steps) < n_frames + 1 else "") + ".")
     isolated = [q for q in queries if ws.graph.W_norm.indptr[q + 1] == ws.graph.W_norm.indptr[q]]
     if isolated and len(isolated) == len(queries):
         st.warning(f"Point{'s' if len(isolated) > 1 else ''} {', '.join(map(str, isolated))} "
@@ -181,7 +200,9 @@ with ui.guard("the diffusion"):
 
     if ui.thumbnails_of(ws) is not None:
         st.subheader(f"The images: the queries and their top {top_k}")
-        ui.show_strips(ws, ranking_strips(d, result.exact, queries, top_k, metric))
+        ui.show_strips(ws, ranking_strips(d, result.exact, queries, top_k, metric,
+                                          cached_plain_scores(ws.data_key, tuple(queries),
+                                                              metric, d.X)))
     selected = ui.selected_point("query", newest, queries)
     ui.point_panel(ws, selected, {
         "edges in the graph": f"{np.diff(ws.graph.W_norm.indptr)[selected]:,}",
@@ -192,7 +213,8 @@ with ui.guard("the diffusion"):
 if d.labels is not None:
     st.subheader("Does diffusion help here?")
     with ui.guard("average precision"):
-        cmp = compare_for_queries(d.X, result.exact, d.labels, queries, metric)
+        cmp = compare_for_queries(d.X, result.exact, d.labels, queries, metric,
+                                  cached_plain_scores(ws.data_key, tuple(queries), metric, d.X))
         a, b, c = st.columns(3)
         gap = cmp.manifold - cmp.euclidean
         tie = abs(gap) < 0.0005  # equal at the three decimals shown: no arrow, no colour

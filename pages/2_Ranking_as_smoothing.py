@@ -17,6 +17,7 @@ from mlviz.figures import (
     signals_figure,
     spectrum_figure,
 )
+from mlviz.figures.style import DRAWN_POINTS_UP_TO
 from mlviz.graph import normalize
 from mlviz.spectral import (
     DENSE_LIMIT,
@@ -34,7 +35,7 @@ from mlviz.spectral import (
     spectrum,
     transfer_functions,
 )
-from mlviz.ui.caches import LARGE_GRAPH, LARGE_GRAPH_RANK, cached_eigenpairs, eigenpair_rank
+from mlviz.ui.caches import LANCZOS_RANKS, cached_eigenpairs, eigenpair_rank
 
 ALPHAS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
 SIGNALS = ("impulse", "step", "noisy sine")
@@ -52,7 +53,8 @@ def cached_exact_filter(data_key, params, queries: tuple, kind: str, alpha: floa
 @st.cache_resource(max_entries=8, show_spinner=False)
 def cached_gallery(data_key, params, layout: str, _coords, _pairs):
     shown = gallery_modes(_pairs.values)
-    return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown)
+    return eigenvector_gallery(_coords, _pairs.vectors, _pairs.values, shown,
+                               max_points=DRAWN_POINTS_UP_TO)
 
 
 def gallery_modes(values: np.ndarray, panels: int = 8) -> list[int]:
@@ -192,10 +194,14 @@ cutoff = controls[2].slider("low-pass cutoff", -1.0, 1.0, step=0.01, key=STATE.k
                             disabled=kind != "ideal low-pass")
 controls[3].caption(f"Query points (shared with the ranking page): {', '.join(map(str, queries))}")
 if n > DENSE_LIMIT:
-    st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ {r_max}"
-            + (f" (above {LARGE_GRAPH:,} points, {LARGE_GRAPH_RANK}, to bound the wait)"
-               if n > LARGE_GRAPH else "")
-            + f". Below {DENSE_LIMIT:,} points all n are computed exactly.")
+    bounds = ", ".join(f"{r} up to {up_to:,} points" if up_to else f"{r} above"
+                       for up_to, r in LANCZOS_RANKS)
+    st.info(f"{n:,} points: only the top {r_max} eigenpairs are computed (Lanczos), so r ≤ "
+            f"{r_max} ({bounds}, to bound the wait). Below {DENSE_LIMIT:,} points all n are "
+            "computed exactly."
+            + (f" Each scatter below draws a fixed random {DRAWN_POINTS_UP_TO:,} of the {n:,} "
+               "points, plus the queries and the 500 largest values it shows; everything is "
+               "computed on all points." if n > DRAWN_POINTS_UP_TO else ""))
 
 with ui.guard("the eigendecomposition"):
     pairs = cached_eigenpairs(ws.data_key, ws.params, r_max, ws.graph.W_norm)
@@ -257,11 +263,13 @@ with ui.guard("the eigendecomposition"):
     with a:
         ui.show_chart(score_scatter(ws.coords, x_r, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"xᵣ = Uᵣ h(Λᵣ) Uᵣᵀ y, r = {r}",
-                                    height=380, color_range=(0.0, top), colorbar_title=scale), key="smooth_lowrank")
+                                    height=380, color_range=(0.0, top), colorbar_title=scale,
+                                    max_points=DRAWN_POINTS_UP_TO), key="smooth_lowrank")
     with b:
         ui.show_chart(score_scatter(ws.coords, reference, queries=queries, labels=d.labels,
                                     class_names=d.class_names, title=f"x = h(𝒲) y ({ref_name})",
-                                    height=380, color_range=(0.0, top), colorbar_title=scale), key="smooth_exact")
+                                    height=380, color_range=(0.0, top), colorbar_title=scale,
+                                    max_points=DRAWN_POINTS_UP_TO), key="smooth_exact")
     filter_key = (kind, float(alpha), float(t), float(cutoff))
     curve = cached_low_rank_curve(ws.data_key, ws.params, tuple(queries), filter_key, int(top_k), int(r),
                         pairs, h, reference)
@@ -277,7 +285,7 @@ with ui.guard("the eigendecomposition"):
     how = "PCA to 2-D" if emb.shape[1] >= 2 else "one coordinate (vertical: jitter)"
     shown = int(np.sum(np.cumsum(sizes) <= drawn.size))
     emb_fig = class_scatter(emb2, d.labels[drawn] if d.labels is not None else None,
-                            d.class_names, ids=drawn,
+                            d.class_names, ids=drawn, max_points=DRAWN_POINTS_UP_TO,
                             title=f"rows of Uᵣ h(Λᵣ)^½, r = {r}, {how}"
                                   + (", a panel per component" if shown > 1 else ""))
     emb_fig.layout.yaxis.scaleanchor = None

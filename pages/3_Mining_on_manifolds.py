@@ -18,12 +18,21 @@ K_E_MAX, K_M_MAX = 200, 200  # the sliders' ranges: one ranking serves every set
 K_DEFAULT = 50  # |E| = |M|, as in the authors' code (gtolias/mom: 50 for positives on CUB)
 
 
-@st.cache_data(max_entries=4, show_spinner="Ranking the neighbours of every anchor…")
+def anchors_of(n: int) -> int:
+    return min(MAX_ANCHORS if n <= LARGE_GRAPH else LARGE_GRAPH_ANCHORS, n)
+
+
+def ranking_work(n: int, k: int) -> tuple[str, float]:
+    """Work of ranking the neighbours of every anchor, for :func:`ui.waiting`."""
+    return "anchors", float(n) * k * anchors_of(n)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
 def cached_rankings(data_key, params, alpha: float, metric: str, _X, _W_norm):
     n = _X.shape[0]
-    anchors = MAX_ANCHORS if n <= LARGE_GRAPH else LARGE_GRAPH_ANCHORS
-    return neighbor_rankings(_X, _W_norm, min(anchors, n), min(K_E_MAX, n - 1),
-                             min(K_M_MAX, n - 1), alpha, seed=0, metric=metric)
+    with ui.timed(*ranking_work(n, params.k)):
+        return neighbor_rankings(_X, _W_norm, anchors_of(n), min(K_E_MAX, n - 1),
+                                 min(K_M_MAX, n - 1), alpha, seed=0, metric=metric)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -82,8 +91,10 @@ with right:
     k_m = st.slider("|M|: manifold neighbours", 1, K_M_MAX, key=STATE.key("k_m"))
     alpha = st.select_slider("α of the diffusion", ALPHAS, key=STATE.key("alpha"))
     k_e, k_m = int(min(k_e, n - 1)), int(min(k_m, n - 1))
-    tuples = cached_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), metric, d.X,
-                           ws.graph.W_norm)
+    with ui.waiting(f"Ranking the Euclidean and manifold neighbours of {anchors_of(n):,} "
+                    f"anchors on {n:,} points", ranking_work(n, ws.params.k)):
+        tuples = cached_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), metric,
+                               d.X, ws.graph.W_norm)
     telling = most_telling_anchor(tuples, d.labels)
     anchor = anchor_ids[0] if anchor_ids else telling
     st.subheader("Anchor")

@@ -26,10 +26,20 @@ CERTAINTY_AS = ("opacity", "size")
 
 
 SKLEARN_LIMIT = 20_000  # scikit-learn's fit beside ours, up to this many points
+SKLEARN_AUTO_UP_TO = 5_000  # above, on a button: its fit takes seconds at every setting
 
 
-@st.cache_data(max_entries=16, show_spinner="Running scikit-learn's LabelSpreading…")
+def sklearn_work(n: int, d: int) -> tuple[str, float]:
+    return "scikit-learn", float(n) * n * d
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
+    with ui.timed(*sklearn_work(*_X.shape)):
+        return _sklearn_accuracy(params, labelled, alpha, _X, _y)
+
+
+def _sklearn_accuracy(params, labelled: tuple, alpha: float, _X, _y):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.semi_supervised import LabelSpreading
 
@@ -43,16 +53,31 @@ def cached_sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X,
     return accuracy(_y, model.transduction_, labels == UNLABELLED)
 
 
-@st.cache_data(max_entries=8, show_spinner="Sweeping α, k and the number of labels…")
+SWEEP_KS = (3, 5, 7, 10, 15, 20, 30, 50)
+SWEEP_PER_CLASS = (1, 2, 3, 5, 10, 20, 50)
+
+
+def sweep_work(n: int, d: int) -> tuple[str, float]:
+    """The sweeps' work, for :func:`ui.waiting`: their kNN searches (one graph per k)
+    dominate, ``n² d`` each."""
+    return "sweeps", float(n) * n * d
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def cached_sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
+    with ui.timed(*sweep_work(*_X.shape)):
+        return _sweeps(params, labelled, alpha, norm, seed, _X, _y, _graph)
+
+
+def _sweeps(params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
     labels = np.full(_X.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
     kw = dict(normalization=norm, neighbors_idx=_graph.neighbors.indices,
               neighbor_weights=_graph.weights)
     alphas = np.array(ALPHAS)
-    ks = np.array([k for k in (3, 5, 7, 10, 15, 20, 30, 50) if k < _X.shape[0]])
-    per_class = np.array([1, 2, 3, 5, 10, 20, 50])
+    ks = np.array([k for k in SWEEP_KS if k < _X.shape[0]])
+    per_class = np.array(SWEEP_PER_CLASS)
     return {
         "alpha": (alphas, accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)),
         "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, edges=params.edges, kernel=params.kernel,
@@ -209,14 +234,26 @@ with right, ui.guard("the scores"):
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}",
                        help="Share of the points without a given label that get their true "
                             "class; points left with no label (grey) count as wrong.")
-        if n <= SKLEARN_LIMIT:
-            ref = cached_sklearn_accuracy(ws.data_key, ws.params, key, float(alpha), d.X, truth)
+        sklearn_now = (ws.data_key, ws.params, key, float(alpha))
+        if SKLEARN_AUTO_UP_TO < n <= SKLEARN_LIMIT and st.session_state.get(
+                "lp_sklearn") != sklearn_now:
+            eta = ui.duration(ui.work_times().estimate(*sklearn_work(n, d.dim)))
+            if cols[1].button(f"Run scikit-learn ({eta})", key="lp_sklearn_run",
+                              help=f"Above {SKLEARN_AUTO_UP_TO:,} points scikit-learn's "
+                                   "LabelSpreading, with its own kNN search, takes seconds for "
+                                   "every setting: it runs when asked, for the current ones."):
+                st.session_state["lp_sklearn"] = sklearn_now
+        if n <= SKLEARN_AUTO_UP_TO or (n <= SKLEARN_LIMIT
+                                       and st.session_state.get("lp_sklearn") == sklearn_now):
+            with ui.waiting(f"scikit-learn's LabelSpreading on {n:,} points",
+                            sklearn_work(n, d.dim)):
+                ref = cached_sklearn_accuracy(*sklearn_now, d.X, truth)
             cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                            delta_color="off",
                            help="scikit-learn's LabelSpreading(kernel='knn'). It builds its own "
                                 "graph (symmetric kNN on the raw features, same k and α), so the "
                                 "difference mixes the graph and the solver.")
-        else:
+        elif n > SKLEARN_LIMIT:
             cols[1].metric("scikit-learn", "–", help=f"Not run above {SKLEARN_LIMIT:,} points: "
                            "its kNN search and 1,000 power iterations would take minutes here "
                            "(python benchmarks/bench_fit_100k.py compares them at 100,000).")
@@ -281,8 +318,10 @@ if truth is not None:
         st.session_state["lp_sweep"] = True
     if st.session_state.get("lp_sweep"):
         with ui.guard("the sweeps"):
-            s = cached_sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name], seed, d.X, truth,
-                       ws.graph)
+            with ui.waiting(f"Sweeping α, k and the labels per class on {n:,} points",
+                            sweep_work(n, d.dim)):
+                s = cached_sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name],
+                                  seed, d.X, truth, ws.graph)
             c1, c2, c3 = st.columns(3)
             with c1:
                 ui.show_chart(sweep_figure(1 - s["alpha"][0], {"accuracy": s["alpha"][1]},

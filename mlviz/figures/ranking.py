@@ -13,6 +13,7 @@ from mlviz.figures.style import (
     ANIMATION_ERROR_PX,
     ANIMATION_MIN_ROW_PX,
     ANIMATION_PANEL_PX,
+    DRAWN_POINTS_UP_TO,
     ERROR_FLOOR,
     GRID_COLOR,
     GUIDE_COLOR,
@@ -24,6 +25,7 @@ from mlviz.figures.style import (
     TRACKER_SIZE,
     apply_layout,
     ceiling_title,
+    drawn_points,
     log_axis,
     marker_size,
     scatter_type,
@@ -115,6 +117,7 @@ def diffusion_animation(
     frame_ms: int = 350,
     steps: Sequence[int] | None = None,
     errors: Mapping[str, np.ndarray] | None = None,
+    max_points: int | None = DRAWN_POINTS_UP_TO,
 ) -> go.Figure:
     """Side-by-side scatters of several solvers' iterates, one slider and play button for all.
 
@@ -129,6 +132,9 @@ def diffusion_animation(
     errors : per solver, the relative error ``||f(τ) - f*|| / ||f*||`` of each of its
         iterates (shape (T + 1,)); when given, a last panel draws them (log scale) with a
         marker that follows the slider.
+    max_points : above this many points, each panel draws a fixed random sample of this many
+        (:func:`~mlviz.figures.style.drawn_points`) and the queries; the rings still mark the
+        top k of all points.
 
     Returns
     -------
@@ -146,8 +152,9 @@ def diffusion_animation(
     if not log_scale:  # the queries' own scores would make every other point the darkest
         top = score_ceiling(*(r[steps[-1]] for r in runs.values()), exclude=q)
     n = coords.shape[0]
-    trace_type = scatter_type(n)
-    size = marker_size(n)
+    drawn = drawn_points(n, max_points, keep=q)
+    trace_type = scatter_type(drawn.size)
+    size = marker_size(drawn.size)
 
     def colours(f: np.ndarray) -> np.ndarray:
         if log_scale:
@@ -164,7 +171,7 @@ def diffusion_animation(
     fig = _grid(names, errors is not None, float(span[1] / span[0]) if span[0] > 0 else 1.0)
     score_format = ":.2f" if log_scale else ":.3f"
     custom, template = hover_data(
-        np.arange(n), labels, class_names,
+        drawn, None if labels is None else labels[drawn], class_names,
         extra_rows=[f"{shown} %{{marker.color{score_format}}}"],
     )
     row = fig.layout.yaxis.domain
@@ -172,9 +179,10 @@ def diffusion_animation(
     for c, name in enumerate(names, start=1):
         f0 = runs[name][steps[-1]]
         fig.add_trace(trace_type(
-            x=coords[:, 0], y=coords[:, 1], mode="markers", name=f"{name}: points",
+            x=coords[drawn, 0].astype(np.float32), y=coords[drawn, 1].astype(np.float32),
+            mode="markers", name=f"{name}: points",
             marker=dict(
-                size=size, color=colours(f0), colorscale=SCORE_SCALE, cmin=cmin, cmax=cmax,
+                size=size, color=colours(f0[drawn]), colorscale=SCORE_SCALE, cmin=cmin, cmax=cmax,
                 showscale=c == len(names),
                 colorbar=dict(title=dict(text=bar_title, side="right"), thickness=12,
                               x=fig.layout[f"xaxis{'' if c == 1 else c}"].domain[1] + 0.005,
@@ -216,7 +224,8 @@ def diffusion_animation(
         for c, name in enumerate(names):
             f = runs[name][t]
             ring = ringed(f)
-            data.append(dict(type=fig.data[point_traces[c]].type, marker=dict(color=colours(f))))
+            data.append(dict(type=fig.data[point_traces[c]].type,
+                             marker=dict(color=colours(f[drawn]))))
             data.append(dict(type=fig.data[ring_traces[c]].type, x=coords[ring, 0],
                              y=coords[ring, 1]))
             idx += [point_traces[c], ring_traces[c]]

@@ -17,6 +17,7 @@ from mlviz.figures.style import (
     apply_layout,
     class_color,
     class_name,
+    drawn_points,
     edge_style,
     marker_size,
     scatter_type,
@@ -117,29 +118,33 @@ def class_scatter(
     title: str | None = None,
     highlight: np.ndarray | None = None,
     ids: np.ndarray | None = None,
+    max_points: int | None = None,
 ) -> go.Figure:
     """Points coloured by class (one legend entry per class), optionally with graph edges.
 
     Every trace carries the global point ids in ``customdata[0]``: ``ids`` when the points
     drawn are a subset, else their row numbers. ``highlight`` points are drawn as queries.
+    Above ``max_points`` points, a fixed sample of them is drawn (not for a figure to pick
+    points in: the others could not be clicked).
     """
     coords = np.asarray(coords, dtype=np.float64)
     n = coords.shape[0]
     fig = go.Figure()
     if W is not None:
         fig.add_trace(edge_trace(coords, W))
-    trace_type = scatter_type(n)
-    size = marker_size(n)
+    drawn = drawn_points(n, max_points, keep=() if highlight is None else highlight)
+    trace_type = scatter_type(drawn.size)
+    size = marker_size(drawn.size)
     ids = np.arange(n) if ids is None else np.asarray(ids)
-    groups = [(None, np.arange(n))] if labels is None else [
-        (c, np.flatnonzero(labels == c)) for c in np.unique(labels)
+    groups = [(None, drawn)] if labels is None else [
+        (c, drawn[labels[drawn] == c]) for c in np.unique(labels)
     ]
     for c, idx in groups:
         custom, template = hover_data(ids[idx], None if labels is None else labels[idx],
                                       class_names)
         fig.add_trace(trace_type(
-            x=coords[idx, 0], y=coords[idx, 1], mode="markers",
-            name="points" if c is None else class_name(c, class_names),
+            x=coords[idx, 0].astype(np.float32), y=coords[idx, 1].astype(np.float32),
+            mode="markers", name="points" if c is None else class_name(c, class_names),
             marker=dict(size=size, color=POINT_COLOR if c is None else class_color(c),
                         line=dict(width=0)),
             customdata=custom, hovertemplate=template,

@@ -22,6 +22,8 @@ from mlviz.figures.style import (
     SPECTRUM_COLORS,
     SPECTRUM_FLOOR,
     apply_layout,
+    drawn_points,
+    largest,
     log_axis,
     marker_size,
     scatter_type,
@@ -82,15 +84,21 @@ def score_scatter(
     height: int = 420,
     showscale: bool = True,
     color_range: tuple[float, float] | None = None,
+    max_points: int | None = None,
 ) -> go.Figure:
     """Points coloured by a score (sequential scale; diverging, centred on 0, for signed ones).
 
-    ``color_range`` fixes the sequential scale's ends, so that two scatters compare."""
+    ``color_range`` fixes the sequential scale's ends, so that two scatters compare. Above
+    ``max_points`` points, a fixed sample of them is drawn with the queries and the largest
+    scores (:func:`~mlviz.figures.style.drawn_points`)."""
     coords = np.asarray(coords, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
     n = coords.shape[0]
-    custom, template = hover_data(np.arange(n), labels, class_names, scores)
-    marker = dict(size=marker_size(n), color=scores, showscale=showscale,
+    keep = largest(scores) if queries is None else np.union1d(largest(scores), queries)
+    drawn = drawn_points(n, max_points, keep=keep)
+    custom, template = hover_data(drawn, None if labels is None else labels[drawn], class_names,
+                                  scores[drawn])
+    marker = dict(size=marker_size(drawn.size), color=scores[drawn], showscale=showscale,
                   colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12))
     if diverging:
         bound = float(np.max(np.abs(scores))) or 1.0
@@ -99,7 +107,9 @@ def score_scatter(
         marker.update(colorscale=SCORE_SCALE)
         if color_range is not None:
             marker.update(cmin=color_range[0], cmax=color_range[1])
-    fig = go.Figure(scatter_type(n)(x=coords[:, 0], y=coords[:, 1], mode="markers",
+    fig = go.Figure(scatter_type(drawn.size)(x=coords[drawn, 0].astype(np.float32),
+                                             y=coords[drawn, 1].astype(np.float32),
+                                             mode="markers",
                                     marker=marker, customdata=custom, hovertemplate=template,
                                     showlegend=False))
     if queries is not None and len(queries):
@@ -108,10 +118,12 @@ def score_scatter(
 
 
 def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndarray,
-                        indices: Sequence[int], cols: int = 4) -> go.Figure:
+                        indices: Sequence[int], cols: int = 4,
+                        max_points: int | None = None) -> go.Figure:
     """Small scatters of eigenvectors ``u_i`` on the layout, low to high frequency.
 
-    Each panel's diverging colour scale is symmetric about 0, to its largest ``|u_i|``.
+    Each panel's diverging colour scale is symmetric about 0, to its largest ``|u_i|``. Above
+    ``max_points`` points, each panel draws a fixed sample of them and its largest ``|u_i|``.
     """
     indices = [i for i in indices if i < vectors.shape[1]]
     rows = int(np.ceil(len(indices) / cols))
@@ -119,13 +131,17 @@ def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndar
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     n = coords.shape[0]
-    trace_type = scatter_type(n)
+    count = min(n, max_points or n)
+    trace_type = scatter_type(count)
     for pos, i in enumerate(indices):
         u = vectors[:, i]
         bound = float(np.max(np.abs(u))) or 1.0
+        drawn = drawn_points(n, max_points, keep=largest(u))
         fig.add_trace(trace_type(
-            x=coords[:, 0], y=coords[:, 1], mode="markers", showlegend=False,
-            marker=dict(size=max(marker_size(n) - 3, 3), color=u, colorscale=DIVERGING_SCALE,
+            x=coords[drawn, 0].astype(np.float32), y=coords[drawn, 1].astype(np.float32),
+            mode="markers", showlegend=False,
+            marker=dict(size=max(marker_size(count) - 3, 3), color=u[drawn],
+                        colorscale=DIVERGING_SCALE,
                         reversescale=True, cmin=-bound, cmax=bound),
             hovertemplate=f"u{i + 1}: %{{marker.color:.3g}}<extra></extra>",
         ), row=pos // cols + 1, col=pos % cols + 1)

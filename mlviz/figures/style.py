@@ -76,6 +76,15 @@ MINING_STYLE = {  # set -> (legend name, colour, symbol, extra marker size)
 # ---------------------------------------------------------------- thresholds
 WEBGL_POINTS_FROM = 3000
 """Above this many points, scatters use WebGL (``Scattergl``)."""
+DRAWN_POINTS_UP_TO = 5000
+"""A figure that is not for picking points draws at most this many per panel above (a fixed
+random sample, plus the points it must show: queries, the largest values): each point is sent
+to the browser (every frame of an animation again), whose WebGL redraws every panel that
+changed at each rerun. 5,000 cut an α move on the ranking page at 20,000 points from 5.7 s to
+2.5 s (``benchmarks/bench_browser_20k.py``)."""
+KEPT_EXTREMES = 500
+"""Of a score or eigenvector drawn from a sample, its this many largest values are always drawn
+(an eigenvector concentrated on a few points would otherwise look flat)."""
 MAX_EDGES_DRAWN = 60_000
 """At most this many edges are drawn, the heaviest first."""
 ERROR_FLOOR = 1e-16
@@ -171,6 +180,24 @@ def ceiling_title(what: str, quantile: float = SCORE_CEILING_QUANTILE) -> str:
 def marker_size(n: int) -> float:
     """Points large enough to click, smaller as ``n`` grows."""
     return float(np.clip(14 - 2.2 * np.log10(max(n, 1)), 4, 10))
+
+
+def drawn_points(n: int, up_to: int | None = DRAWN_POINTS_UP_TO, keep=(),
+                 seed: int = 0) -> np.ndarray:
+    """The ids of the points a figure draws: all ``n`` up to ``up_to``, else a fixed random
+    sample of ``up_to`` of them (the same on every rerun) with ``keep`` added; sorted.
+    ``up_to=None``: all of them."""
+    if up_to is None or n <= up_to:
+        return np.arange(n)
+    sample = np.random.default_rng(seed).choice(n, up_to, replace=False)
+    return np.union1d(sample, np.asarray(keep, dtype=np.int64))
+
+
+def largest(values: np.ndarray, count: int = KEPT_EXTREMES) -> np.ndarray:
+    """Ids of the ``count`` largest ``|values|``, for :func:`drawn_points`' ``keep``."""
+    magnitude = np.abs(np.asarray(values, dtype=np.float64))
+    count = min(count, magnitude.size)
+    return np.argpartition(-magnitude, count - 1)[:count] if count else np.zeros(0, np.int64)
 
 
 def scatter_type(count: int, webgl_from: int = WEBGL_POINTS_FROM) -> type[go.Scatter]:

@@ -44,6 +44,7 @@ from mlviz.ui.state import (
     whole,
 )
 from mlviz.ui.tour import SECTIONS, guided_steps, tour_links
+from mlviz.ui.waits import duration, graph_work, timed, waiting, work_times
 
 QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""
@@ -57,4 +58,5 @@ __all__ = [
     "Workspace", "choice", "flag", "guard", "index_input", "job_status", "new_selection", "number",
     "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
     "whole", "SECTIONS", "guided_steps", "tour_links",
+    "duration", "graph_work", "timed", "waiting", "work_times",
 ]

@@ -20,6 +20,7 @@ from mlviz.local_data import load_descriptor_path
 from mlviz.mining import Mined, mine
 from mlviz.propagation import UNLABELLED, propagate_labels
 from mlviz.spectral import DENSE_LIMIT, Eigenpairs, eigenpairs
+from mlviz.ui.waits import eigenpair_work, graph_work, timed, waiting
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,19 @@ def cached_thumbnails(data_key: tuple, _images: np.ndarray) -> np.ndarray:
     return thumbs
 
 
-@st.cache_resource(max_entries=16, show_spinner="Building the kNN graph…")
+@st.cache_resource(max_entries=16, show_spinner=False)
 def cached_graph(data_key: tuple, params: GraphParams, _X: np.ndarray) -> KnnGraph:
-    return build_knn_graph(_X, params.k, edges=params.edges, kernel=params.kernel,
-                           gamma=params.gamma, dtype=np.float64)
+    with timed("graph", graph_work(*_X.shape)):
+        return build_knn_graph(_X, params.k, edges=params.edges, kernel=params.kernel,
+                               gamma=params.gamma, dtype=np.float64)
+
+
+def graph_with_spinner(data_key: tuple, params: GraphParams, X: np.ndarray) -> KnnGraph:
+    """:func:`cached_graph` under a spinner with the time it should take."""
+    n, d = X.shape
+    with waiting(f"Building the kNN graph of {n:,} points × {d} (k = {params.k})",
+                 ("graph", graph_work(n, d))):
+        return cached_graph(data_key, params, X)
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
@@ -106,24 +116,33 @@ def layout_with_spinner(data_key: tuple, method: str, X: np.ndarray) -> np.ndarr
     return coords
 
 
-LANCZOS_RANK = 100
-"""Eigenpairs computed by Lanczos above :data:`~mlviz.spectral.DENSE_LIMIT` points."""
-LARGE_GRAPH, LARGE_GRAPH_RANK = 20_000, 20
-"""Above this many points, fewer eigenpairs: at 100,000 points Lanczos takes ~20 s for 20
-and ~90 s for 50 on two cores (the many components' eigenvalues 1 converge slowly)."""
+LANCZOS_RANKS = ((5_000, 100), (20_000, 50), (None, 20))
+"""Eigenpairs computed by Lanczos above :data:`~mlviz.spectral.DENSE_LIMIT` points: up to
+5,000 points 100, up to 20,000 50, above 20 (on two cores 100 take 24 s at 20,000 points and 50
+take 10 s; at 100,000, 20 take ~20 s and 50 ~90 s)."""
 
 
 def eigenpair_rank(n: int) -> int:
     """How many eigenpairs the smoothing page and its steps compute on ``n`` points."""
     if n <= DENSE_LIMIT:
         return n
-    return min(LANCZOS_RANK if n <= LARGE_GRAPH else LARGE_GRAPH_RANK, n)
+    return min(next(r for up_to, r in LANCZOS_RANKS if up_to is None or n <= up_to), n)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Eigendecomposition of 𝒲…")
-def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
-    """The top ``r`` eigenpairs of a data set's 𝒲, shared by the smoothing page and its steps."""
-    return eigenpairs(_W_norm, r)
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
+    with timed(*eigenpair_work(_W_norm.shape[0], params.k, r, DENSE_LIMIT)):
+        return eigenpairs(_W_norm, r)
+
+
+def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, W_norm) -> Eigenpairs:
+    """The top ``r`` eigenpairs of a data set's 𝒲, shared by the smoothing page and its steps,
+    under a spinner with the time they should take."""
+    n = W_norm.shape[0]
+    how = "eigendecomposition" if n <= DENSE_LIMIT else "Lanczos"
+    with waiting(f"The top {r:,} eigenpairs of 𝒲 on {n:,} points ({how})",
+                 eigenpair_work(n, params.k, r, DENSE_LIMIT)):
+        return _eigenpairs(data_key, params, r, W_norm)
 
 
 @st.cache_data(max_entries=32, show_spinner="Mining…")

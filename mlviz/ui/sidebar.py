@@ -14,11 +14,11 @@ from mlviz.graph import EDGES, KERNELS, GraphSummary, KnnGraph
 from mlviz.ui import state
 from mlviz.ui.caches import (
     GraphParams,
-    cached_graph,
     cached_local_file,
     cached_real_dataset,
     cached_toy_dataset,
     cached_upload,
+    graph_with_spinner,
     layout_with_spinner,
 )
 from mlviz.ui.page import navigation
@@ -243,7 +243,7 @@ def sidebar() -> Workspace:
 
     choice = _choose_graph(dataset)
     params = resolve_graph_params(choice, dataset)
-    graph = cached_graph(data_key, params, dataset.X)
+    graph = graph_with_spinner(data_key, params, dataset.X)
     if data_key[0] in ("file", "local") and falls_apart(graph.summary):
         st.sidebar.error(
             f"The graph of {dataset.name} falls apart into {graph.summary.n_components:,} "
@@ -254,7 +254,7 @@ def sidebar() -> Workspace:
         )
         data_key, dataset = st.session_state.get("mlviz_last_good") or _default_dataset()
         params = resolve_graph_params(choice, dataset)
-        graph = cached_graph(data_key, params, dataset.X)
+        graph = graph_with_spinner(data_key, params, dataset.X)
     else:
         st.session_state["mlviz_last_good"] = (data_key, dataset)
         if data_key[0] == "file":

@@ -1,0 +1,104 @@
+"""Waits over a second: what is being computed, about how long it takes, how long it has run.
+
+Each long task has a measure of its work (``n² d`` for an exact kNN search, ``n k r`` for
+Lanczos, ...). The server keeps, per task, the seconds per unit of work of its last few runs
+and estimates the next one from their median; before its first run it uses the rate measured
+on the reference machine (2 cores, ``benchmarks/``). A cached function times its own body
+with :func:`timed` (so that only real computations are counted, never cache hits); the page
+calls it inside :func:`waiting`, a spinner (shown after half a second) that says
+
+    "Building the kNN graph of 20,000 points × 256: about 3 s" and the seconds so far.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import deque
+from contextlib import contextmanager
+
+import streamlit as st
+
+from mlviz.knn import APPROXIMATE_FROM, IvfParameters
+
+SECONDS_PER_UNIT = {  # measured at 20,000 × 256 (cosine graph, k = 10) on 2 cores, quiet
+    "graph": 3.1e-11,  # per n² d: the exact faiss search and the graph, 3.1 s
+    "dense eigenpairs": 3.1e-10,  # per n³: numpy's eigh, 2.5 s at 2,000 points
+    "lanczos": 1.2e-6,  # per n k r: 100 pairs in 24 s
+    "scikit-learn": 4.1e-11,  # per n² d: LabelSpreading's own kNN search and fit, 4.2 s
+    "sweeps": 3.6e-10,  # per n² d: label propagation's α, k and labels sweeps, 36 s
+    "anchors": 3.6e-8,  # per n k anchors: 1,000 anchors' rankings (one LU) in 7.2 s
+}
+"""Seconds per unit of work before this server has timed a task itself."""
+KEPT_RUNS = 5
+
+
+class WorkTimes:
+    """Seconds per unit of work of each task, as this server process measured them."""
+
+    def __init__(self, priors: dict[str, float]):
+        self._priors = dict(priors)
+        self._rates: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def estimate(self, task: str, work: float) -> float:
+        """Expected seconds for ``work`` units of ``task``: the median rate of its last runs
+        here, or the prior before any."""
+        with self._lock:
+            rates = self._rates.get(task)
+            rate = statistics.median(rates) if rates else self._priors[task]
+        return rate * work
+
+    def record(self, task: str, work: float, seconds: float) -> None:
+        if work > 0:
+            with self._lock:
+                self._rates.setdefault(task, deque(maxlen=KEPT_RUNS)).append(seconds / work)
+
+
+@st.cache_resource
+def work_times() -> WorkTimes:
+    """The server's one record, shared by every session."""
+    return WorkTimes(SECONDS_PER_UNIT)
+
+
+def graph_work(n: int, d: int) -> float:
+    """Work of a kNN graph: ``n² d`` for the exact search, the share of it the IVF index
+    probes above :data:`~mlviz.knn.APPROXIMATE_FROM` points."""
+    if n >= APPROXIMATE_FROM:
+        ivf = IvfParameters.for_size(n)
+        return n * n * d * ivf.n_probe / ivf.n_cells
+    return float(n) * n * d
+
+
+def eigenpair_work(n: int, k: int, r: int, dense_limit: int) -> tuple[str, float]:
+    """Task and work of ``r`` eigenpairs of a graph of ``n`` points and ``k`` neighbours."""
+    if n <= dense_limit:
+        return "dense eigenpairs", float(n) ** 3
+    return "lanczos", float(n) * k * r
+
+
+@contextmanager
+def timed(task: str, work: float):
+    """Time the block (a cached function's body: a real computation) for later estimates."""
+    start = time.perf_counter()
+    yield
+    work_times().record(task, work, time.perf_counter() - start)
+
+
+def duration(seconds: float) -> str:
+    """``about 3 s``, ``about 2 min``: the precision an estimate has."""
+    if seconds < 1.5:
+        return "about a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+@contextmanager
+def waiting(what: str, *parts: tuple[str, float]):
+    """A spinner over the block, shown if it lasts over half a second (a cache hit never
+    shows it): ``what``, the estimate for its ``(task, work)`` parts, the seconds elapsed."""
+    eta = sum(work_times().estimate(task, work) for task, work in parts)
+    with st.spinner(f"{what}: {duration(eta)} on this server…", show_time=True):
+        yield

@@ -1,0 +1,68 @@
+"""Waits over a second say what they compute and about how long it takes."""
+
+import numpy as np
+import pytest
+from conftest import app_test, assert_clean
+
+from mlviz.knn import APPROXIMATE_FROM, IvfParameters
+from mlviz.ui.waits import SECONDS_PER_UNIT, WorkTimes, duration, graph_work, timed, work_times
+
+
+def test_an_estimate_starts_from_the_prior_then_follows_this_server():
+    times = WorkTimes({"graph": 2.0})
+    assert times.estimate("graph", 3.0) == pytest.approx(6.0)
+    for seconds in (1.0, 10.0, 2.0):  # median rate 2 s per unit of 1 ... after three runs
+        times.record("graph", 1.0, seconds)
+    assert times.estimate("graph", 4.0) == pytest.approx(8.0)
+    times.record("graph", 0.0, 5.0)  # no work: nothing to learn
+    assert times.estimate("graph", 1.0) == pytest.approx(2.0)
+
+
+def test_only_the_last_runs_count():
+    times = WorkTimes({"graph": 1.0})
+    for _ in range(10):
+        times.record("graph", 1.0, 100.0)
+    for _ in range(5):
+        times.record("graph", 1.0, 3.0)
+    assert times.estimate("graph", 1.0) == pytest.approx(3.0)
+
+
+def test_timed_records_the_block_for_the_servers_estimates():
+    before = work_times().estimate("anchors", 1.0)
+    with timed("anchors", 1e-12):  # a tiny work that took some time: a huge rate
+        sum(range(10_000))
+    assert work_times().estimate("anchors", 1.0) > before
+
+
+@pytest.mark.parametrize("seconds, text", [(0.4, "about a second"), (3.2, "about 3 s"),
+                                           (75, "about 75 s"), (150, "about 2 min")])
+def test_durations_read_as_estimates(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_the_graph_work_counts_what_the_index_scans():
+    assert graph_work(1000, 64) == 1000 * 1000 * 64
+    n = APPROXIMATE_FROM * 2
+    ivf = IvfParameters.for_size(n)
+    assert graph_work(n, 64) == pytest.approx(n * n * 64 * ivf.n_probe / ivf.n_cells)
+
+
+def test_every_prior_is_a_positive_rate():
+    assert SECONDS_PER_UNIT and all(r > 0 for r in SECONDS_PER_UNIT.values())
+
+
+def test_scikit_learn_runs_on_request_between_5k_and_20k_points():
+    page = "pages/4_Label_propagation.py"
+    at = app_test(page, timeout=300, n="6000", per_class="3").run()
+    assert_clean(at)
+    button = next(b for b in at.button if b.label.startswith("Run scikit-learn"))
+    assert "about" in button.label
+    assert not any(m.label == "scikit-learn" for m in at.metric)
+    button.click().run()
+    assert_clean(at)
+    ours = next(m for m in at.metric if m.label == "scikit-learn")
+    assert ours.value.endswith("%")
+    at.select_slider(key="lp_alpha").set_value(0.9).run()  # new settings: asked again
+    assert not any(m.label == "scikit-learn" for m in at.metric)
+    assert any(b.label.startswith("Run scikit-learn") for b in at.button)
+    assert np.isfinite(float(ours.value.rstrip("%")))
