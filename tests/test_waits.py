@@ -66,3 +66,49 @@ def test_scikit_learn_runs_on_request_between_5k_and_20k_points():
     assert not any(m.label == "scikit-learn" for m in at.metric)
     assert any(b.label.startswith("Run scikit-learn") for b in at.button)
     assert np.isfinite(float(ours.value.rstrip("%")))
+
+
+def test_concurrent_first_requests_wait_for_one_graph(monkeypatch):
+    """Eight sessions asking at once for the same new graph: one computation, one result."""
+    import threading
+    import time
+
+    from mlviz.ui import caches
+
+    calls = []
+    real = caches.build_knn_graph
+
+    def slow_build(*args, **kwargs):
+        calls.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every thread to arrive while it runs
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(caches, "build_knn_graph", slow_build)
+    X = np.random.default_rng(11).normal(size=(300, 4))
+    params = caches.GraphParams(k=7, edges="reciprocal", kernel="cosine", gamma=3.0)
+    key = ("test", "concurrent", float(time.time()))  # a key no other test uses
+    barrier, graphs = threading.Barrier(8), []
+
+    def session():
+        barrier.wait()
+        graphs.append(caches.cached_graph(key, params, X))
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(calls) == 1 and len(graphs) == 8
+    assert all(g is graphs[0] for g in graphs)
+
+
+def test_pil_is_imported_whole_before_any_figure_is_serialized():
+    """plotly imports PIL.Image lazily inside to_json; with many sessions' first figures at
+    once a thread could see it half initialized (seen with 12 sessions). The figures package
+    imports it up front, in a fresh interpreter too."""
+    import subprocess
+    import sys
+
+    code = ("import sys, mlviz.figures; m = sys.modules.get('PIL.Image'); "
+            "assert m is not None and hasattr(m, 'Image')")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -12,6 +12,11 @@ edges, hover, selections), ``ranking`` (diffusion animation, convergence), ``smo
 ``charts`` (histograms, bars, sweeps).
 """
 
+# plotly's to_json imports PIL.Image lazily, on first use: two sessions' first figures at once
+# could see the module half initialized (an AttributeError seen with 12 sessions), so it is
+# imported here, whole, before any script thread serializes a figure.
+import PIL.Image  # noqa: F401, I001
+
 from mlviz.figures.charts import bar_figure, histogram_figure, sweep_figure
 from mlviz.figures.mining import mining_figure, recall_table
 from mlviz.figures.propagation import label_scatter

@@ -210,13 +210,19 @@ def submit_training(key: Hashable, steps: list, total_epochs: int) -> Background
     return training_queue().submit(key, steps, total_epochs, owner=_session_id())
 
 
+POLL_SECONDS = 2.0
+"""How often a training session redraws its progress and curves: each poll is a script run and
+a figure sent to its browser (every second, four training sessions among twelve kept the 2-core
+server from getting the other pages idle)."""
+
+
 def job_status(job: BackgroundJob, key: str, live=None, on_cancel=None) -> None:
     """Place in the queue or progress bar, a cancel / stop button and ``live()`` drawing of a
-    job, polled every second; the whole page reruns when the job ends. ``on_cancel`` runs when
+    job, polled every :data:`POLL_SECONDS`; the whole page reruns when the job ends. ``on_cancel`` runs when
     this session gives the job up (another session that asked for the same run keeps it)."""
     queue = training_queue()
 
-    @st.fragment(run_every=1.0)
+    @st.fragment(run_every=POLL_SECONDS)
     def poll():
         if not job.running:
             st.rerun()
