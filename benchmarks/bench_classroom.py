@@ -161,6 +161,32 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its descendants, from ``/proc``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        q = todo.pop()
+        if q in seen:
+            continue
+        seen.add(q)
+        try:
+            with open(f"/proc/{q}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(_children(q))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (``/proc/stat``: all but idle and iowait)."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler(threading.Thread):
     def __init__(self, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
@@ -436,12 +462,15 @@ def main() -> None:
     server = start_server(port, Path(f"/tmp/classroom_{n}_streamlit.log"))
     sampler = RssSampler(server.pid)
     sampler.start()
+    cpu0, busy0 = cpu_seconds(server.pid), machine_busy_seconds()
     try:
         t0 = time.perf_counter()
         records = asyncio.run(classroom(f"http://127.0.0.1:{port}", n, args.step_timeout,
                                         args.train_timeout, args.spread,
                                         args.run_timeout))
         wall = time.perf_counter() - t0
+        server_cpu = cpu_seconds(server.pid) - cpu0
+        machine_busy = machine_busy_seconds() - busy0
     finally:
         sampler.halt.set()
         sampler.join(timeout=5)
@@ -451,6 +480,10 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     summary = summarise(records, sampler.peak, n, wall)
+    summary["server_cpu_s"] = server_cpu
+    summary["machine_busy_s"] = machine_busy
+    print(f"CPU over the run: server {server_cpu:.0f} s of the machine's {machine_busy:.0f} busy "
+          f"core-seconds ({server_cpu / max(machine_busy, 1e-9):.0%}); the rest is the browsers.")
     out = {"summary": summary, "sessions": records, "machine": machine_info(),
            "rss_samples": sampler.samples[::2],
            "settings": {"step_timeout_s": args.step_timeout,

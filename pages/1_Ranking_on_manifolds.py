@@ -39,10 +39,17 @@ def cached_plain_scores(data_key, queries: tuple, metric: str, _X):
     return nearest_query_scores(_X, list(queries), metric)
 
 
-@st.cache_data(max_entries=16, show_spinner="Ranking with every sampled point as the query…")
+def map_work(n_queries: int, n: int, k: int) -> tuple[str, float]:
+    """Work of the mAP: one diffusion per query, for :func:`ui.waiting`."""
+    return "map", float(n_queries) * n * k
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_map(data_key, params, alpha: float, metric: str, n_queries: int, _X, _W_norm,
                    _labels):
-    return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=n_queries, metric=metric)
+    with ui.timed(*map_work(min(n_queries, _X.shape[0]), _X.shape[0], params.k)):
+        return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=n_queries,
+                                metric=metric)
 
 
 STATE = ui.PageState(
@@ -243,7 +250,9 @@ if d.labels is not None:
             st.session_state["rank_map"] = now
         asked = st.session_state.get("rank_map")
         if asked is not None and asked[:2] == now[:2]:  # same data and graph
-            m = cached_map(*asked, d.X, ws.graph.W_norm, d.labels)
+            with ui.waiting(f"Ranking with each of {asked[4]:,} points as the query",
+                            map_work(asked[4], n, ws.params.k)):
+                m = cached_map(*asked, d.X, ws.graph.W_norm, d.labels)
             st.write(f"mAP over {m.n_queries:,} queries: **manifold {m.manifold:.3f}** vs "
                      f"**{metric} {m.euclidean:.3f}**"
                      + (f" (at α = {asked[2]:g}; press Compute mAP for the current settings)."

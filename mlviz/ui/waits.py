@@ -28,6 +28,7 @@ SECONDS_PER_UNIT = {  # measured at 20,000 × 256 (cosine graph, k = 10) on 2 co
     "lanczos": 1.2e-6,  # per n k r: 100 pairs in 24 s
     "scikit-learn": 4.1e-11,  # per n² d: LabelSpreading's own kNN search and fit, 4.2 s
     "sweeps": 3.6e-10,  # per n² d: label propagation's α, k and labels sweeps, 36 s
+    "map": 1.9e-7,  # per queries n k: the ranking page's mAP, 300 queries in 11 s
     "anchors": 3.6e-8,  # per n k anchors: 1,000 anchors' rankings (one LU) in 7.2 s
 }
 """Seconds per unit of work before this server has timed a task itself."""
