@@ -150,34 +150,32 @@ def rss_bytes(pid: int) -> int:
         return total
     except ImportError:
         pass
-    total, todo, seen = 0, [pid], set()
+    return sum(_vmrss(q) for q in _tree(pid))
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    todo, seen = [pid], []
     while todo:
         q = todo.pop()
-        if q in seen:
-            continue
-        seen.add(q)
-        total += _vmrss(q)
-        todo.extend(_children(q))
-    return total
+        if q not in seen:
+            seen.append(q)
+            todo.extend(_children(q))
+    return seen
+
+
+def _cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of ``pid`` and its descendants, from ``/proc``."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, todo, seen = 0.0, [pid], set()
-    while todo:
-        q = todo.pop()
-        if q in seen:
-            continue
-        seen.add(q)
-        try:
-            with open(f"/proc/{q}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
-        todo.extend(_children(q))
-    return total
+    return sum(_cpu(q) for q in _tree(pid))
 
 
 def machine_busy_seconds() -> float:
