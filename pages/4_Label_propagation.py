@@ -238,7 +238,8 @@ with right, ui.guard("the scores"):
         if SKLEARN_AUTO_UP_TO < n <= SKLEARN_LIMIT and st.session_state.get(
                 "lp_sklearn") != sklearn_now:
             eta = ui.duration(ui.work_times().estimate(*sklearn_work(n, d.dim)))
-            if cols[1].button(f"Run scikit-learn ({eta})", key="lp_sklearn_run",
+            cols[1].caption(f"scikit-learn's LabelSpreading beside ours: {eta} here.")
+            if cols[1].button("Run scikit-learn", key="lp_sklearn_run", width="stretch",
                               help=f"Above {SKLEARN_AUTO_UP_TO:,} points scikit-learn's "
                                    "LabelSpreading, with its own kNN search, takes seconds for "
                                    "every setting: it runs when asked, for the current ones."):

@@ -104,3 +104,15 @@ def test_the_ranking_page_says_it_draws_a_sample_of_many_points():
     assert_clean(at)
     told = " ".join(i.value for i in at.info)
     assert f"a fixed random {DRAWN_POINTS_UP_TO:,} of them" in told
+
+
+def test_a_sampled_figure_sizes_its_stars_by_the_points_it_draws():
+    """The stars are as much larger than the drawn points as in a figure of that many."""
+    n = DRAWN_POINTS_UP_TO * 4
+    coords = np.random.default_rng(7).normal(size=(n, 2))
+    fig = diffusion_animation(coords, _runs(n), [0])
+    star = next(t for t in fig.data if t.name == "query")
+    small = diffusion_animation(coords[:DRAWN_POINTS_UP_TO], _runs(DRAWN_POINTS_UP_TO), [0])
+    assert star.marker.size == pytest.approx(
+        next(t for t in small.data if t.name == "query").marker.size, rel=1e-3)
+    assert star.marker.size > fig.data[0].marker.size

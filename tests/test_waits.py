@@ -56,7 +56,7 @@ def test_scikit_learn_runs_on_request_between_5k_and_20k_points():
     at = app_test(page, timeout=300, n="6000", per_class="3").run()
     assert_clean(at)
     button = next(b for b in at.button if b.label.startswith("Run scikit-learn"))
-    assert "about" in button.label
+    assert any("scikit-learn's LabelSpreading beside ours: about" in c.value for c in at.caption)
     assert not any(m.label == "scikit-learn" for m in at.metric)
     button.click().run()
     assert_clean(at)

@@ -201,7 +201,7 @@ def diffusion_animation(
             hoverinfo="skip",
         ), row=1, col=c)
         ring_traces.append(len(fig.data) - 1)
-        star = query_trace(coords, q, labels, class_names)
+        star = query_trace(coords, q, labels, class_names, drawn=drawn.size)
         star.update(showlegend=c == 1, legendgroup="query")
         fig.add_trace(star, row=1, col=c)
 

@@ -96,14 +96,17 @@ def query_trace(
     class_names: Sequence[str] = (),
     name: str = "query",
     color: str = QUERY_COLOR,
+    drawn: int | None = None,
 ) -> go.Scatter:
     """Query points (or an anchor): large stars, to be added last, in the points' renderer so
-    that they are drawn on top (a WebGL canvas covers every SVG trace)."""
+    that they are drawn on top (a WebGL canvas covers every SVG trace). ``drawn``: how many
+    points the figure draws, when a sample of them (sets the renderer and the size)."""
     q = np.asarray(queries, dtype=np.int64)
+    count = coords.shape[0] if drawn is None else drawn
     custom, template = hover_data(q, None if labels is None else labels[q], class_names)
-    return scatter_type(coords.shape[0])(
+    return scatter_type(count)(
         x=coords[q, 0], y=coords[q, 1], mode="markers", name=name,
-        marker=dict(symbol="star", size=marker_size(coords.shape[0]) + QUERY_SIZE_EXTRA,
+        marker=dict(symbol="star", size=marker_size(count) + QUERY_SIZE_EXTRA,
                     color=color, line=dict(color=MARKER_OUTLINE, width=1.5)),
         customdata=custom, hovertemplate=template,
     )
@@ -150,7 +153,8 @@ def class_scatter(
             customdata=custom, hovertemplate=template,
         ))
     if highlight is not None and len(highlight):
-        fig.add_trace(query_trace(coords, np.asarray(highlight), labels, class_names))
+        fig.add_trace(query_trace(coords, np.asarray(highlight), labels, class_names,
+                                  drawn=drawn.size))
     return apply_layout(fig, title, kind="map")
 
 

@@ -113,7 +113,7 @@ def score_scatter(
                                     marker=marker, customdata=custom, hovertemplate=template,
                                     showlegend=False))
     if queries is not None and len(queries):
-        fig.add_trace(query_trace(coords, queries, labels, class_names))
+        fig.add_trace(query_trace(coords, queries, labels, class_names, drawn=drawn.size))
     return apply_layout(fig, title, height, kind="map")
 
 
