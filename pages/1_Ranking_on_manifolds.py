@@ -39,15 +39,10 @@ def cached_plain_scores(data_key, queries: tuple, metric: str, _X):
     return nearest_query_scores(_X, list(queries), metric)
 
 
-def map_work(n_queries: int, n: int, k: int) -> tuple[str, float]:
-    """Work of the mAP: one diffusion per query, for :func:`ui.waiting`."""
-    return "map", float(n_queries) * n * k
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_map(data_key, params, alpha: float, metric: str, n_queries: int, _X, _W_norm,
                    _labels):
-    with ui.timed(*map_work(min(n_queries, _X.shape[0]), _X.shape[0], params.k)):
+    with ui.timed(*ui.map_work(min(n_queries, _X.shape[0]), _X.shape[0], params.k)):
         return map_over_queries(_X, _W_norm, _labels, alpha, n_queries=n_queries,
                                 metric=metric)
 
@@ -251,7 +246,7 @@ if d.labels is not None:
         asked = st.session_state.get("rank_map")
         if asked is not None and asked[:2] == now[:2]:  # same data and graph
             with ui.waiting(f"Ranking with each of {asked[4]:,} points as the query",
-                            map_work(asked[4], n, ws.params.k)):
+                            ui.map_work(asked[4], n, ws.params.k)):
                 m = cached_map(*asked, d.X, ws.graph.W_norm, d.labels)
             st.write(f"mAP over {m.n_queries:,} queries: **manifold {m.manifold:.3f}** vs "
                      f"**{metric} {m.euclidean:.3f}**"

@@ -22,15 +22,10 @@ def anchors_of(n: int) -> int:
     return min(MAX_ANCHORS if n <= LARGE_GRAPH else LARGE_GRAPH_ANCHORS, n)
 
 
-def ranking_work(n: int, k: int) -> tuple[str, float]:
-    """Work of ranking the neighbours of every anchor, for :func:`ui.waiting`."""
-    return "anchors", float(n) * k * anchors_of(n)
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def cached_rankings(data_key, params, alpha: float, metric: str, _X, _W_norm):
     n = _X.shape[0]
-    with ui.timed(*ranking_work(n, params.k)):
+    with ui.timed(*ui.anchors_work(n, params.k, anchors_of(n))):
         return neighbor_rankings(_X, _W_norm, anchors_of(n), min(K_E_MAX, n - 1),
                                  min(K_M_MAX, n - 1), alpha, seed=0, metric=metric)
 
@@ -92,7 +87,7 @@ with right:
     alpha = st.select_slider("α of the diffusion", ALPHAS, key=STATE.key("alpha"))
     k_e, k_m = int(min(k_e, n - 1)), int(min(k_m, n - 1))
     with ui.waiting(f"Ranking the Euclidean and manifold neighbours of {anchors_of(n):,} "
-                    f"anchors on {n:,} points", ranking_work(n, ws.params.k)):
+                    f"anchors on {n:,} points", ui.anchors_work(n, ws.params.k, anchors_of(n))):
         tuples = cached_tuples(ws.data_key, ws.params, int(k_e), k_m, float(alpha), metric,
                                d.X, ws.graph.W_norm)
     telling = most_telling_anchor(tuples, d.labels)

@@ -29,17 +29,8 @@ SKLEARN_LIMIT = 20_000  # scikit-learn's fit beside ours, up to this many points
 SKLEARN_AUTO_UP_TO = 5_000  # above, on a button: its fit takes seconds at every setting
 
 
-def sklearn_work(n: int, d: int) -> tuple[str, float]:
-    return "scikit-learn", float(n) * n * d
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_sklearn_accuracy(data_key, params, labelled: tuple, alpha: float, _X, _y):
-    with ui.timed(*sklearn_work(*_X.shape)):
-        return _sklearn_accuracy(params, labelled, alpha, _X, _y)
-
-
-def _sklearn_accuracy(params, labelled: tuple, alpha: float, _X, _y):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.semi_supervised import LabelSpreading
 
@@ -47,8 +38,8 @@ def _sklearn_accuracy(params, labelled: tuple, alpha: float, _X, _y):
     for i, c in labelled:
         labels[i] = c
     model = LabelSpreading(kernel="knn", n_neighbors=params.k, alpha=alpha, max_iter=1000)
-    with warnings.catch_warnings():  # its non-convergence is its own business, not the page's
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with warnings.catch_warnings(), ui.timed(*ui.sklearn_work(*_X.shape)):
+        warnings.simplefilter("ignore", ConvergenceWarning)  # its own business, not the page's
         model.fit(_X, labels)
     return accuracy(_y, model.transduction_, labels == UNLABELLED)
 
@@ -57,19 +48,8 @@ SWEEP_KS = (3, 5, 7, 10, 15, 20, 30, 50)
 SWEEP_PER_CLASS = (1, 2, 3, 5, 10, 20, 50)
 
 
-def sweep_work(n: int, d: int) -> tuple[str, float]:
-    """The sweeps' work, for :func:`ui.waiting`: their kNN searches (one graph per k)
-    dominate, ``n² d`` each."""
-    return "sweeps", float(n) * n * d
-
-
 @st.cache_data(max_entries=8, show_spinner=False)
 def cached_sweeps(data_key, params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
-    with ui.timed(*sweep_work(*_X.shape)):
-        return _sweeps(params, labelled, alpha, norm, seed, _X, _y, _graph)
-
-
-def _sweeps(params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _graph):
     labels = np.full(_X.shape[0], UNLABELLED)
     for i, c in labelled:
         labels[i] = c
@@ -78,13 +58,13 @@ def _sweeps(params, labelled: tuple, alpha: float, norm, seed: int, _X, _y, _gra
     alphas = np.array(ALPHAS)
     ks = np.array([k for k in SWEEP_KS if k < _X.shape[0]])
     per_class = np.array(SWEEP_PER_CLASS)
-    return {
-        "alpha": (alphas, accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)),
-        "k": (ks, accuracy_vs_k(_X, _y, labels, ks, alpha, edges=params.edges, kernel=params.kernel,
-                                gamma=params.gamma, normalization=norm)),
-        "labels": (per_class, accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, seed=seed,
-                                                 draws=LABEL_DRAWS, **kw)),
-    }
+    with ui.timed(*ui.sweep_work(*_X.shape)):
+        by_alpha = accuracy_vs_alpha(_graph.W_norm, labels, _y, alphas, **kw)
+        by_k = accuracy_vs_k(_X, _y, labels, ks, alpha, edges=params.edges, kernel=params.kernel,
+                             gamma=params.gamma, normalization=norm)
+        by_labels = accuracy_vs_labels(_graph.W_norm, _y, per_class, alpha, seed=seed,
+                                       draws=LABEL_DRAWS, **kw)
+    return {"alpha": (alphas, by_alpha), "k": (ks, by_k), "labels": (per_class, by_labels)}
 
 
 def certainty_finding(right: np.ndarray, wrong: np.ndarray) -> str:
@@ -237,7 +217,7 @@ with right, ui.guard("the scores"):
         sklearn_now = (ws.data_key, ws.params, key, float(alpha))
         if SKLEARN_AUTO_UP_TO < n <= SKLEARN_LIMIT and st.session_state.get(
                 "lp_sklearn") != sklearn_now:
-            eta = ui.duration(ui.work_times().estimate(*sklearn_work(n, d.dim)))
+            eta = ui.duration(ui.work_times().estimate(*ui.sklearn_work(n, d.dim)))
             cols[1].caption(f"scikit-learn's LabelSpreading beside ours: {eta} here.")
             if cols[1].button("Run scikit-learn", key="lp_sklearn_run", width="stretch",
                               help=f"Above {SKLEARN_AUTO_UP_TO:,} points scikit-learn's "
@@ -247,7 +227,7 @@ with right, ui.guard("the scores"):
         if n <= SKLEARN_AUTO_UP_TO or (n <= SKLEARN_LIMIT
                                        and st.session_state.get("lp_sklearn") == sklearn_now):
             with ui.waiting(f"scikit-learn's LabelSpreading on {n:,} points",
-                            sklearn_work(n, d.dim)):
+                            ui.sklearn_work(n, d.dim)):
                 ref = cached_sklearn_accuracy(*sklearn_now, d.X, truth)
             cols[1].metric("scikit-learn", f"{ref:.1%}", delta=f"{acc - ref:+.1%} ours",
                            delta_color="off",
@@ -320,7 +300,7 @@ if truth is not None:
     if st.session_state.get("lp_sweep"):
         with ui.guard("the sweeps"):
             with ui.waiting(f"Sweeping α, k and the labels per class on {n:,} points",
-                            sweep_work(n, d.dim)):
+                            ui.sweep_work(n, d.dim)):
                 s = cached_sweeps(ws.data_key, ws.params, key, float(alpha), NORMS[norm_name],
                                   seed, d.X, truth, ws.graph)
             c1, c2, c3 = st.columns(3)

@@ -44,7 +44,16 @@ from mlviz.ui.state import (
     whole,
 )
 from mlviz.ui.tour import SECTIONS, guided_steps, tour_links
-from mlviz.ui.waits import duration, graph_work, timed, waiting, work_times
+from mlviz.ui.waits import (
+    anchors_work,
+    duration,
+    map_work,
+    sklearn_work,
+    sweep_work,
+    timed,
+    waiting,
+    work_times,
+)
 
 QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""
@@ -58,5 +67,6 @@ __all__ = [
     "Workspace", "choice", "flag", "guard", "index_input", "job_status", "new_selection", "number",
     "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
     "whole", "SECTIONS", "guided_steps", "tour_links",
-    "duration", "graph_work", "timed", "waiting", "work_times",
+    "anchors_work", "duration", "map_work", "sklearn_work", "sweep_work", "timed", "waiting",
+    "work_times",
 ]

@@ -77,7 +77,7 @@ def cached_thumbnails(data_key: tuple, _images: np.ndarray) -> np.ndarray:
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def cached_graph(data_key: tuple, params: GraphParams, _X: np.ndarray) -> KnnGraph:
-    with timed("graph", graph_work(*_X.shape)):
+    with timed(*graph_work(*_X.shape)):
         return build_knn_graph(_X, params.k, edges=params.edges, kernel=params.kernel,
                                gamma=params.gamma, dtype=np.float64)
 
@@ -86,7 +86,7 @@ def graph_with_spinner(data_key: tuple, params: GraphParams, X: np.ndarray) -> K
     """:func:`cached_graph` under a spinner with the time it should take."""
     n, d = X.shape
     with waiting(f"Building the kNN graph of {n:,} points × {d} (k = {params.k})",
-                 ("graph", graph_work(n, d))):
+                 graph_work(n, d)):
         return cached_graph(data_key, params, X)
 
 

@@ -63,20 +63,41 @@ def work_times() -> WorkTimes:
     return WorkTimes(SECONDS_PER_UNIT)
 
 
-def graph_work(n: int, d: int) -> float:
-    """Work of a kNN graph: ``n² d`` for the exact search, the share of it the IVF index
-    probes above :data:`~mlviz.knn.APPROXIMATE_FROM` points."""
+def graph_work(n: int, d: int) -> tuple[str, float]:
+    """A kNN graph: ``n² d`` for the exact search, the share of it the IVF index probes
+    above :data:`~mlviz.knn.APPROXIMATE_FROM` points."""
     if n >= APPROXIMATE_FROM:
         ivf = IvfParameters.for_size(n)
-        return n * n * d * ivf.n_probe / ivf.n_cells
-    return float(n) * n * d
+        return "graph", n * n * d * ivf.n_probe / ivf.n_cells
+    return "graph", float(n) * n * d
 
 
 def eigenpair_work(n: int, k: int, r: int, dense_limit: int) -> tuple[str, float]:
-    """Task and work of ``r`` eigenpairs of a graph of ``n`` points and ``k`` neighbours."""
+    """``r`` eigenpairs of a graph of ``n`` points and ``k`` neighbours: ``n³`` dense up to
+    ``dense_limit`` points, else ``n k r`` by Lanczos."""
     if n <= dense_limit:
         return "dense eigenpairs", float(n) ** 3
     return "lanczos", float(n) * k * r
+
+
+def anchors_work(n: int, k: int, anchors: int) -> tuple[str, float]:
+    """The mining page's neighbour rankings of ``anchors`` anchors: ``n k`` per anchor."""
+    return "anchors", float(n) * k * anchors
+
+
+def map_work(n_queries: int, n: int, k: int) -> tuple[str, float]:
+    """The ranking page's mAP: one diffusion per query, ``n k`` each."""
+    return "map", float(n_queries) * n * k
+
+
+def sklearn_work(n: int, d: int) -> tuple[str, float]:
+    """scikit-learn's ``LabelSpreading`` fit: its exact kNN search, ``n² d``."""
+    return "scikit-learn", float(n) * n * d
+
+
+def sweep_work(n: int, d: int) -> tuple[str, float]:
+    """Label propagation's sweeps: their kNN searches (one graph per k) dominate, ``n² d``."""
+    return "sweeps", float(n) * n * d
 
 
 @contextmanager
