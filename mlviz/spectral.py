@@ -22,6 +22,7 @@ import scipy.linalg as sla
 import scipy.signal
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from scipy.sparse.csgraph import connected_components
 
 from mlviz._validation import (
     check_alpha,
@@ -50,9 +51,12 @@ class Eigenpairs:
 def eigenpairs(W_norm, r: int, *, seed: int = 0) -> Eigenpairs:
     """The ``r`` largest (algebraic) eigenpairs of the normalized adjacency.
 
-    Dense ``eigh`` when ``n <= DENSE_LIMIT`` or ``r`` is close to ``n``, Lanczos
-    (``scipy.sparse.linalg.eigsh``) otherwise. Large eigenvalues are the graph's low
-    frequencies: smooth signals on the graph.
+    Dense ``eigh`` when ``n <= DENSE_LIMIT`` or ``r`` is close to ``n``; otherwise one
+    connected component at a time (``W_norm`` is block diagonal over them), dense for the
+    small ones and Lanczos (``scipy.sparse.linalg.eigsh``) for the large, and the ``r`` largest
+    of all kept. λ = 1 is an eigenvalue of every component with an edge: a single Lanczos run
+    on the whole graph finds about one vector per distinct eigenvalue and misses the other
+    copies. Large eigenvalues are the graph's low frequencies: smooth signals on the graph.
 
     Parameters
     ----------
@@ -61,7 +65,7 @@ def eigenpairs(W_norm, r: int, *, seed: int = 0) -> Eigenpairs:
     r : int
         Number of eigenpairs, ``1 <= r <= n``.
     seed : int
-        Seeds the Lanczos starting vector.
+        Seeds the Lanczos starting vectors.
     """
     W = check_square_sparse(W_norm, "W_norm")
     n = W.shape[0]
@@ -69,15 +73,35 @@ def eigenpairs(W_norm, r: int, *, seed: int = 0) -> Eigenpairs:
     if r > n:
         raise ValueError(f"r must be at most the number of points ({n}), got {r}.")
     if n <= DENSE_LIMIT or r >= n - 1:
+        vals, vecs = _top_pairs(W, r, seed)
+        return Eigenpairs(values=vals, vectors=_fix_signs(vecs))
+    W = W.tocsr().astype(np.float64)
+    count, component = connected_components(W, directed=False)
+    members = np.split(np.argsort(component, kind="stable"),
+                       np.cumsum(np.bincount(component, minlength=count))[:-1])
+    diagonal = W.diagonal()
+    parts = [(diagonal[idx], np.ones((1, 1))) if idx.size == 1  # an isolated point
+             else _top_pairs(W[idx][:, idx], min(r, idx.size), seed) for idx in members]
+    values = np.concatenate([vals for vals, _ in parts])
+    owner = np.repeat(np.arange(count), [vals.size for vals, _ in parts])
+    column = np.concatenate([np.arange(vals.size) for vals, _ in parts])
+    keep = np.argsort(-values, kind="stable")[:r]
+    vectors = np.zeros((n, r))
+    for j, i in enumerate(keep):
+        vectors[members[owner[i]], j] = parts[owner[i]][1][:, column[i]]
+    return Eigenpairs(values=values[keep], vectors=_fix_signs(vectors))
+
+
+def _top_pairs(W, r: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``r`` largest eigenpairs of one symmetric block, descending: dense when small."""
+    m = W.shape[0]
+    if m <= DENSE_LIMIT or r >= m - 1:
         vals, vecs = sla.eigh(W.toarray().astype(np.float64))
-        vals, vecs = vals[::-1][:r], vecs[:, ::-1][:, :r]
-    else:
-        v0 = np.random.default_rng(seed).standard_normal(n)
-        vals, vecs = spla.eigsh(W.astype(np.float64), k=r, which="LA", v0=v0)
-        order = np.argsort(-vals)
-        vals, vecs = vals[order], vecs[:, order]
-    vecs = _fix_signs(vecs)
-    return Eigenpairs(values=vals, vectors=vecs)
+        return vals[::-1][:r], vecs[:, ::-1][:, :r]
+    v0 = np.random.default_rng(seed).standard_normal(m)
+    vals, vecs = spla.eigsh(W, k=r, which="LA", v0=v0)
+    order = np.argsort(-vals)
+    return vals[order], vecs[:, order]
 
 
 def _fix_signs(vecs: np.ndarray) -> np.ndarray:

@@ -154,3 +154,22 @@ def test_exact_filters_match_eigendecomposition(graph):
                                low_rank_filter(pairs, y, h_alpha(0.8)), atol=1e-10)
     np.testing.assert_array_equal(filters["h_alpha"].exact(graph, y), exact_solution(graph, y, 0.8))
     assert filters["ideal low-pass"].exact is None
+
+
+def test_lanczos_keeps_every_copy_of_a_repeated_eigenvalue(digits):
+    """A graph with many small components has λ = 1 once per component: a single Lanczos run
+    finds one vector per distinct eigenvalue (seen: 20,000 descriptors with 37 such
+    components got 50 "largest" eigenvalues down to 0.86 where the true 50th is 0.99)."""
+    X, _ = digits
+    Wn = normalize(knn_graph(X[:1600], 10, edges="union", dtype=np.float64))
+    pair = sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    triangle = sp.csr_matrix(np.ones((3, 3)) - np.eye(3))
+    blocks = [Wn] + [normalize(pair)] * 20 + [normalize(triangle)] * 20 + [sp.csr_matrix((5, 5))]
+    W = sp.block_diag(blocks).tocsr()  # 1,705 nodes: above DENSE_LIMIT, not dense
+    dense = np.linalg.eigvalsh(W.toarray())[::-1]
+    top = eigenpairs(W, 60)
+    np.testing.assert_allclose(top.values, dense[:60], atol=1e-8)
+    assert np.sum(np.isclose(top.values, 1.0)) == 1 + 20 + 20
+    np.testing.assert_allclose(top.vectors.T @ top.vectors, np.eye(60), atol=1e-8)
+    residual = W @ top.vectors - top.vectors * top.values
+    assert np.abs(residual).max() < 1e-8
