@@ -11,7 +11,10 @@ from the key press to an idle page.
 "Idle": the app's ``data-test-script-state="notRunning"``, no ``stSkeleton``, polled every
 50 ms; the time is the first poll that found it idle and it still was 0.5 s later. The bytes
 of the rerun's websocket messages are counted (the server streams its messages while the
-script runs and the browser draws each as it comes, so the two overlap on the same cores).
+script runs and the browser draws each as it comes, so the two overlap on the same cores),
+and where the time went: the server's CPU seconds (its process and children, ``/proc``) and
+the browser tab's main-thread busy seconds (Chrome's ``Performance.getMetrics``,
+``TaskDuration``), both over the same interval.
 
     python benchmarks/bench_browser_20k.py                  # n = 20,000, d = 256
     python benchmarks/bench_browser_20k.py --n 5000 --repeats 1
@@ -33,7 +36,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _data import machine_info, markdown_table, write_json  # noqa: E402
-from bench_classroom import CHROMIUM, IDLE_JS, RUNNING, RssSampler, free_port, start_server  # noqa: E402
+from bench_classroom import (  # noqa: E402
+    CHROMIUM,
+    IDLE_JS,
+    RUNNING,
+    RssSampler,
+    cpu_seconds,
+    free_port,
+    start_server,
+)
 from bench_local_100k import descriptors  # noqa: E402
 
 # (page's sidebar link, slider label, first key to press)
@@ -48,19 +59,28 @@ TARGET_MOVE_S, TARGET_VISIT_S = 1.0, 3.0
 
 
 class Wire:
-    """Counts the bytes of the websocket messages the page receives."""
+    """Counts the bytes of the websocket messages the page receives, and where the time goes:
+    the server's CPU seconds (``/proc``, process and children) and the browser's main-thread
+    busy seconds (Chrome's ``Performance.getMetrics``: ``TaskDuration``)."""
 
-    def __init__(self, page):
-        self.bytes = 0
+    def __init__(self, page, server_pid: int | None):
+        self.bytes, self.server_pid = 0, server_pid
         page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
 
     def _frame(self, payload) -> None:
         self.bytes += len(payload)
 
+    def counters(self) -> tuple[int, float, float]:
+        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        server = cpu_seconds(self.server_pid) if self.server_pid else float("nan")
+        return self.bytes, server, metrics.get("TaskDuration", float("nan"))
+
 
 def settle(page, wire: Wire, t0: float, timeout_s: float) -> dict:
     """Wait for the rerun to start (at most 3 s), then for an idle page."""
-    bytes0 = wire.bytes
+    bytes0, server0, browser0 = wire.counters()
     end = time.perf_counter() + 3.0
     while time.perf_counter() < end and not page.locator(RUNNING).count():
         page.wait_for_timeout(25)
@@ -70,7 +90,9 @@ def settle(page, wire: Wire, t0: float, timeout_s: float) -> dict:
             idle_at = time.perf_counter()
             page.wait_for_timeout(500)
             if page.evaluate(IDLE_JS):
-                return {"total_s": idle_at - t0, "bytes": wire.bytes - bytes0}
+                sent, server, browser = wire.counters()
+                return {"total_s": idle_at - t0, "bytes": sent - bytes0,
+                        "server_cpu_s": server - server0, "browser_busy_s": browser - browser0}
         page.wait_for_timeout(50)
     raise TimeoutError(f"page not idle within {timeout_s} s")
 
@@ -95,14 +117,15 @@ def move(page, wire: Wire, label: str, key: str, timeout_s: float) -> dict:
     return {**timing, "moved": f"{before} -> {after}"}
 
 
-def run(base: str, repeats: int, timeout_s: float, only: list[str] | None = None) -> dict:
+def run(base: str, repeats: int, timeout_s: float, only: list[str] | None = None,
+        server_pid: int | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     out = {"home": None, "pages": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        wire = Wire(page)
+        wire = Wire(page, server_pid)
         t0 = time.perf_counter()
         page.goto(base + "/?data=file", wait_until="domcontentloaded")
         out["home"] = settle(page, wire, t0, timeout_s)
@@ -151,24 +174,32 @@ def main(argv: list[str] | None = None) -> dict:
         sampler = RssSampler(server.pid)
         sampler.start()
     try:
-        result = run(f"http://127.0.0.1:{port}", args.repeats, args.timeout, args.pages)
+        result = run(f"http://127.0.0.1:{port}", args.repeats, args.timeout, args.pages,
+                     server.pid if server is not None else None)
     finally:
         if server is not None:
             sampler.halt.set()
             server.terminate()
             server.wait(30)
-    rows = [["home (data, graph, layout)", f"{result['home']['total_s']:.2f}", "", "", ""]]
+    home = result["home"]
+    rows = [["home (data, graph, layout)", f"{home['total_s']:.2f}",
+             f"{home['server_cpu_s']:.2f} / {home['browser_busy_s']:.2f}", "", "", "", ""]]
     for p in result["pages"]:
         totals = [m["total_s"] for m in p["moves"]]
         med = statistics.median(totals)
         mid = sorted(p["moves"], key=lambda m: m["total_s"])[len(totals) // 2]
         p["move_median_s"] = med
-        rows.append([p["page"].replace("_", " "), f"{p['visit']['total_s']:.2f}",
-                     f"{p['slider']}", f"{med:.2f}", f"{mid['bytes'] / 1e6:.2f}"])
+        visit = p["visit"]
+        rows.append([p["page"].replace("_", " "), f"{visit['total_s']:.2f}",
+                     f"{visit['server_cpu_s']:.2f} / {visit['browser_busy_s']:.2f}",
+                     f"{p['slider']}", f"{med:.2f}",
+                     f"{mid['server_cpu_s']:.2f} / {mid['browser_busy_s']:.2f}",
+                     f"{mid['bytes'] / 1e6:.2f}"])
     peak = sampler.peak if server is not None else None
     result.update(n=args.n, d=args.d, repeats=args.repeats, peak_rss_bytes=peak,
                   machine=machine_info())
-    print(markdown_table(["page", "first visit (s)", "slider", "move median (s)",
+    print(markdown_table(["page", "first visit (s)", "server CPU / browser busy (s)", "slider",
+                          "move median (s)", "server CPU / browser busy (s)",
                           "MB sent per move"], rows))
     if server is None:
         return result  # someone else's server: a probe, not a result to keep

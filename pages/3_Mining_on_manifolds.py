@@ -10,16 +10,11 @@ from mlviz.exports import array_npy, tuples_csv
 from mlviz.figures import mining_figure
 from mlviz.mining import mining_statistics, most_telling_anchor, neighbor_rankings
 from mlviz.strips import mining_strips
+from mlviz.ui.caches import MINING_ANCHORS, anchors_of
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
-MAX_ANCHORS = 1000
-LARGE_GRAPH, LARGE_GRAPH_ANCHORS = 20_000, 100  # at 100k points 100 anchors take ~20 s
 K_E_MAX, K_M_MAX = 200, 200  # the sliders' ranges: one ranking serves every setting
 K_DEFAULT = 50  # |E| = |M|, as in the authors' code (gtolias/mom: 50 for positives on CUB)
-
-
-def anchors_of(n: int) -> int:
-    return min(MAX_ANCHORS if n <= LARGE_GRAPH else LARGE_GRAPH_ANCHORS, n)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -155,9 +150,11 @@ if d.labels is not None:
             "their share": [share(s.random_non_neighbours), share(s.euclidean_others)],
         })
         st.dataframe(table, hide_index=True, width="stretch")
-        st.caption(f"Over {s.n_anchors:,} anchors (all points up to {MAX_ANCHORS:,}, else a seeded "
-                   f"sample{f'; {LARGE_GRAPH_ANCHORS} above {LARGE_GRAPH:,} points, to bound the wait' if n > LARGE_GRAPH else ''}"
-                   f"), |E| = {k_e}, |M| = {k_m}, E ranked {SPACE}. Good mining: S⁺ share "
+        bounds = ", ".join(f"{a:,} up to {up_to:,} points" if up_to else f"{a:,} above"
+                           for up_to, a in MINING_ANCHORS)
+        st.caption(f"Over {s.n_anchors:,} anchors ("
+                   + ("all the points" if s.n_anchors == n else "a seeded sample")
+                   + f"; {bounds}, to bound the wait), |E| = {k_e}, |M| = {k_m}, E ranked {SPACE}. Good mining: S⁺ share "
                    "the class far more often than random points; S⁻ share it less often than the "
                    "Euclidean neighbours that the manifold keeps. With |M| much larger than |E|, "
                    "M swallows E and S⁻ is nearly empty: the authors take |E| = |M|.")

@@ -74,14 +74,16 @@ MINING_STYLE = {  # set -> (legend name, colour, symbol, extra marker size)
 }
 
 # ---------------------------------------------------------------- thresholds
-WEBGL_POINTS_FROM = 3000
-"""Above this many points, scatters use WebGL (``Scattergl``)."""
-DRAWN_POINTS_UP_TO = 5000
+DRAWN_POINTS_UP_TO = 2000
 """A figure that is not for picking points draws at most this many per panel above (a fixed
 random sample, plus the points it must show: queries, the largest values): each point is sent
-to the browser (every frame of an animation again), whose WebGL redraws every panel that
-changed at each rerun. 5,000 cut an α move on the ranking page at 20,000 points from 5.7 s to
-2.5 s (``benchmarks/bench_browser_20k.py``)."""
+to the browser (every frame of an animation again), which draws every panel that changed anew
+at each rerun. At 20,000 points (``benchmarks/bench_browser_20k.py``) 5,000 cut an α move on
+the ranking page from 5.7 s to 2.5 s; 2,000, all in WebGL, cut the browser's share of it from
+3.0 to 1.6 s."""
+WEBGL_POINTS_FROM = DRAWN_POINTS_UP_TO
+"""From this many points, scatters use WebGL (``Scattergl``), so that every sampled figure does:
+in Chromium drawing in software, 2,500 points took 2.9 s in SVG against 1.6–1.9 s in WebGL."""
 KEPT_EXTREMES = 500
 """Of a score or eigenvector drawn from a sample, its this many largest values are always drawn
 (an eigenvector concentrated on a few points would otherwise look flat)."""
@@ -201,8 +203,8 @@ def largest(values: np.ndarray, count: int = KEPT_EXTREMES) -> np.ndarray:
 
 
 def scatter_type(count: int, webgl_from: int = WEBGL_POINTS_FROM) -> type[go.Scatter]:
-    """``go.Scattergl`` above ``webgl_from`` marks, else ``go.Scatter``."""
-    return go.Scattergl if count > webgl_from else go.Scatter
+    """``go.Scattergl`` from ``webgl_from`` marks, else ``go.Scatter``."""
+    return go.Scattergl if count >= webgl_from else go.Scatter
 
 
 # ---------------------------------------------------------------- the layout

@@ -118,8 +118,20 @@ def layout_with_spinner(data_key: tuple, method: str, X: np.ndarray) -> np.ndarr
 
 LANCZOS_RANKS = ((5_000, 100), (20_000, 50), (None, 20))
 """Eigenpairs computed by Lanczos above :data:`~mlviz.spectral.DENSE_LIMIT` points: up to
-5,000 points 100, up to 20,000 50, above 20 (on two cores 100 take 24 s at 20,000 points and 50
-take 10 s; at 100,000, 20 take ~20 s and 50 ~90 s)."""
+5,000 points 100, up to 20,000 50, above 20 (on two cores, 20,000 × 256 descriptors: 50 in
+1.1–2.1 s, 100 in 6.2 s)."""
+
+
+MINING_ANCHORS = ((5_000, 1000), (20_000, 200), (None, 100))
+"""Anchors whose neighbours the mining page and its steps rank (all points up to the first
+bound, else a seeded sample): one sparse LU serves them, solved 256 columns at a time (at
+20,000 points × 256, the factor takes 1.6 s and each 256 columns 2.7 s on two cores; 1,000
+anchors took 12 s, 200 take 4 s)."""
+
+
+def anchors_of(n: int) -> int:
+    """How many anchors the mining page and its steps rank on ``n`` points."""
+    return min(next(a for up_to, a in MINING_ANCHORS if up_to is None or n <= up_to), n)
 
 
 def eigenpair_rank(n: int) -> int:

@@ -12,11 +12,9 @@ import streamlit as st
 
 from mlviz.figures import mining_figure
 from mlviz.mining import Mined, most_telling_anchor, neighbor_rankings
-from mlviz.ui.caches import cached_mined
+from mlviz.ui.caches import anchors_of, cached_mined
 from mlviz.ui.steps_common import Shown, Step, StepContext, hide_empty_legend, plural, rename_trace
 
-MAX_ANCHORS = 1000
-"""Anchors sampled to find a telling one (as on the mining page)."""
 EMPTY = np.array([], dtype=np.int64)
 
 
@@ -24,7 +22,7 @@ EMPTY = np.array([], dtype=np.int64)
 def cached_telling(data_key, params, k_e: int, k_m: int, alpha: float, metric: str, _X, _W_norm,
                    _labels) -> int:
     """The mining page's default anchor: :func:`mlviz.mining.most_telling_anchor`."""
-    rankings = neighbor_rankings(_X, _W_norm, min(MAX_ANCHORS, _X.shape[0]), k_e, k_m, alpha,
+    rankings = neighbor_rankings(_X, _W_norm, anchors_of(_X.shape[0]), k_e, k_m, alpha,
                                  seed=0, metric=metric)
     return int(most_telling_anchor(rankings.tuples(k_e, k_m), _labels))
 

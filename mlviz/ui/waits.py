@@ -25,11 +25,11 @@ from mlviz.knn import APPROXIMATE_FROM, IvfParameters
 SECONDS_PER_UNIT = {  # measured at 20,000 × 256 (cosine graph, k = 10) on 2 cores, quiet
     "graph": 3.1e-11,  # per n² d: the exact faiss search and the graph, 3.1 s
     "dense eigenpairs": 3.1e-10,  # per n³: numpy's eigh, 2.5 s at 2,000 points
-    "lanczos": 1.2e-6,  # per n k r: 100 pairs in 24 s
+    "lanczos": 1.0e-7,  # per n k r: 50 pairs in 1.5 s (k = 15), one component at a time
     "scikit-learn": 4.1e-11,  # per n² d: LabelSpreading's own kNN search and fit, 4.2 s
     "sweeps": 3.6e-10,  # per n² d: label propagation's α, k and labels sweeps, 36 s
     "map": 1.9e-7,  # per queries n k: the ranking page's mAP, 300 queries in 11 s
-    "anchors": 3.6e-8,  # per n k anchors: 1,000 anchors' rankings (one LU) in 7.2 s
+    "anchors": 6.7e-8,  # per n k anchors: 200 anchors' rankings (one LU) in 4 s (k = 15)
 }
 """Seconds per unit of work before this server has timed a task itself."""
 KEPT_RUNS = 5
