@@ -194,6 +194,14 @@ def spectrum(pairs: Eigenpairs, y) -> np.ndarray:
     return pairs.vectors.T @ y
 
 
+def orthogonal_modes(pairs: Eigenpairs, y, rtol: float = 1e-10) -> np.ndarray:
+    """Which eigenvectors are orthogonal to ``y`` (``|u_iᵀ y| <= rtol ||y||``): on a graph of
+    several connected components, those that live on components without a query. They add
+    nothing to ``U h(Λ) Uᵀ y`` for any filter ``h``."""
+    y = check_signal(y, pairs.vectors.shape[0])
+    return np.abs(pairs.vectors.T @ y) <= rtol * (np.linalg.norm(y) or 1.0)
+
+
 def low_rank_filter(pairs: Eigenpairs, y, h: TransferFunction, r: int | None = None) -> np.ndarray:
     """``x ≈ U_r h(Λ_r) U_rᵀ y`` with the top ``r`` eigenpairs (all of them by default)."""
     r = pairs.rank if r is None else check_positive_int(r, "r")

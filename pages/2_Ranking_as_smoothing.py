@@ -29,6 +29,7 @@ from mlviz.spectral import (
     h_alpha,
     low_rank_curve,
     low_rank_filter,
+    orthogonal_modes,
     path_graph,
     shift_matrix,
     spectral_embedding,
@@ -276,8 +277,12 @@ with ui.guard("the eigendecomposition"):
     ui.show_chart(low_rank_curve_figure(curve.ranks, curve.relative_error, curve.top_k_overlap,
                                         r, top_k), key="smooth_curve")
     at_r = int(np.flatnonzero(curve.ranks == r)[0])
+    unused = int(orthogonal_modes(pairs, y)[:r].sum())
     st.caption(f"At r = {r}: relative error {curve.relative_error[at_r]:.2e}, top-{top_k} overlap "
-               f"{curve.top_k_overlap[at_r]:.0%}. " + low_rank_story(curve, top_k))
+               f"{curve.top_k_overlap[at_r]:.0%}. " + low_rank_story(curve, top_k)
+               + (f" {unused} of these {r} eigenvectors are zero on every query: they live on "
+                  "other connected components of the graph (λ = 1 once per component) and add "
+                  "nothing to xᵣ." if unused else ""))
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)

@@ -7,7 +7,7 @@ from mlviz import query_vector
 from mlviz.datasets import make_toy
 from mlviz.diffusion import exact_solution
 from mlviz.graph import knn_graph, normalize
-from mlviz.spectral import eigenpairs, h_alpha, low_rank_filter
+from mlviz.spectral import eigenpairs, h_alpha, low_rank_filter, orthogonal_modes
 
 PAGE = "pages/2_Ranking_as_smoothing.py"
 
@@ -61,3 +61,17 @@ def test_large_data_bounds_the_rank_and_says_so():
     assert_clean(at)
     assert any("only the top 100 eigenpairs" in i.value for i in at.info)
     assert at.slider(key="smooth_rank").max == 100
+
+
+def test_the_low_rank_caption_counts_the_modes_of_other_components():
+    """20,000 descriptors' graph had 37 components: most of its top eigenvectors were the
+    λ = 1 modes of small components, zero on the query; the caption says how many."""
+    at = app_test(PAGE, n="1600", k="3", edges="reciprocal", q="12", rank="60").run()
+    assert_clean(at)
+    d = make_toy("two moons", 1600, 0.1, 0)
+    Wn = normalize(knn_graph(d.X, 3, edges="reciprocal", kernel="gaussian", dtype=np.float64))
+    pairs = eigenpairs(Wn, 100)
+    unused = int(orthogonal_modes(pairs, query_vector([12], 1600))[:60].sum())
+    assert unused > 0
+    said = [c.value for c in at.caption if "are zero on every query" in c.value]
+    assert said and f" {unused} of these 60 eigenvectors" in said[0], said

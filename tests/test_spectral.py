@@ -8,6 +8,7 @@ from mlviz.diffusion import exact_solution
 from mlviz.graph import knn_graph, normalize
 from mlviz.spectral import (
     FILTERS,
+    Eigenpairs,
     eigenpairs,
     ema_frequency_response,
     ema_impulse_response,
@@ -16,6 +17,7 @@ from mlviz.spectral import (
     heat_kernel,
     ideal_low_pass,
     low_rank_filter,
+    orthogonal_modes,
     path_graph,
     shift_matrix,
     spectral_embedding,
@@ -173,3 +175,18 @@ def test_lanczos_keeps_every_copy_of_a_repeated_eigenvalue(digits):
     np.testing.assert_allclose(top.vectors.T @ top.vectors, np.eye(60), atol=1e-8)
     residual = W @ top.vectors - top.vectors * top.values
     assert np.abs(residual).max() < 1e-8
+
+
+def test_modes_of_other_components_are_orthogonal_to_the_query():
+    pair = normalize(sp.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]])))
+    path = normalize(sp.csr_matrix(path_graph(1600)))  # above DENSE_LIMIT: per component
+    W = sp.block_diag([path, pair, pair]).tocsr()
+    pairs = eigenpairs(W, 10)
+    y = query_vector([2], W.shape[0])  # on the path
+    off = orthogonal_modes(pairs, y)
+    on_path = np.abs(pairs.vectors[:1600]).sum(axis=0) > 1e-12
+    np.testing.assert_array_equal(off, ~on_path)
+    assert off.sum() == 2  # the two pairs' λ = 1
+    x = low_rank_filter(pairs, y, h_alpha(0.9))
+    kept = low_rank_filter(Eigenpairs(pairs.values[~off], pairs.vectors[:, ~off]), y, h_alpha(0.9))
+    np.testing.assert_allclose(x, kept, atol=1e-14)
