@@ -132,7 +132,7 @@ def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndar
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     n = coords.shape[0]
     count = min(n, max_points or n)
-    trace_type = scatter_type(count)
+    trace_type = scatter_type(count * len(indices))  # every panel's marks, in one renderer
     for pos, i in enumerate(indices):
         u = vectors[:, i]
         bound = float(np.max(np.abs(u))) or 1.0
