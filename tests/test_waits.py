@@ -5,7 +5,15 @@ import pytest
 from conftest import app_test, assert_clean
 
 from mlviz.knn import APPROXIMATE_FROM, IvfParameters
-from mlviz.ui.waits import SECONDS_PER_UNIT, WorkTimes, duration, graph_work, timed, work_times
+from mlviz.ui.waits import (
+    KEPT_RUNS,
+    SECONDS_PER_UNIT,
+    WorkTimes,
+    duration,
+    graph_work,
+    timed,
+    work_times,
+)
 
 
 def test_an_estimate_starts_from_the_prior_then_follows_this_server():
@@ -29,8 +37,9 @@ def test_only_the_last_runs_count():
 
 def test_timed_records_the_block_for_the_servers_estimates():
     before = work_times().estimate("anchors", 1.0)
-    with timed("anchors", 1e-12):  # a tiny work that took some time: a huge rate
-        sum(range(10_000))
+    for _ in range(KEPT_RUNS):  # the median of the kept runs: other tests' runs are in it too
+        with timed("anchors", 1e-12):  # a tiny work that took some time: a huge rate
+            sum(range(10_000))
     assert work_times().estimate("anchors", 1.0) > before
 
 
