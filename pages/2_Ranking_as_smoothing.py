@@ -281,8 +281,8 @@ with ui.guard("the eigendecomposition"):
     st.caption(f"At r = {r}: relative error {curve.relative_error[at_r]:.2e}, top-{top_k} overlap "
                f"{curve.top_k_overlap[at_r]:.0%}. " + low_rank_story(curve, top_k)
                + (f" {unused} of these {r} eigenvectors are zero on every query: they live on "
-                  "other connected components of the graph (λ = 1 once per component) and add "
-                  "nothing to xᵣ." if unused else ""))
+                  "connected components of the graph that hold no query, and add nothing to "
+                  "xᵣ." if unused else ""))
 
     st.subheader("“Soft” dimensionality reduction")
     emb = spectral_embedding(pairs, h, r)
