@@ -51,6 +51,7 @@ Figures are built in :mod:`mlviz.figures` (plotly, no maths) and wired to Stream
 :mod:`mlviz.ui` (the only part that imports streamlit).
 """
 
+from mlviz import _threads  # noqa: F401, I001  (first: before numpy loads OpenBLAS)
 from mlviz._validation import query_vector
 
 __all__ = ["query_vector"]

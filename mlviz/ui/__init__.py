@@ -9,7 +9,6 @@
 - :mod:`mlviz.ui.downloads`: files built when their button is clicked.
 """
 
-from mlviz import _threads  # noqa: F401  (before faiss / torch load OpenMP)
 from mlviz.ui.caches import cached_mined, cached_propagation
 from mlviz.ui.downloads import download, workspace_downloads
 from mlviz.ui.images import point_panel, selected_point, show_strips, thumbnails_of
