@@ -8,21 +8,19 @@ import streamlit as st
 from mlviz import ui
 from mlviz.exports import array_npy, tuples_csv
 from mlviz.figures import mining_figure
-from mlviz.mining import mining_statistics, most_telling_anchor, neighbor_rankings
+from mlviz.mining import mining_statistics, most_telling_anchor
 from mlviz.strips import mining_strips
-from mlviz.ui.caches import MINING_ANCHORS, anchors_of
+from mlviz.ui.caches import (
+    MINING_ALPHA,
+    MINING_ANCHORS,
+    RANKED_NEIGHBOURS,
+    anchors_of,
+    cached_rankings,
+)
 
 ALPHAS = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
-K_E_MAX, K_M_MAX = 200, 200  # the sliders' ranges: one ranking serves every setting
+K_E_MAX = K_M_MAX = RANKED_NEIGHBOURS  # the sliders' ranges: one ranking serves every setting
 K_DEFAULT = 50  # |E| = |M|, as in the authors' code (gtolias/mom: 50 for positives on CUB)
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def cached_rankings(data_key, params, alpha: float, metric: str, _X, _W_norm):
-    n = _X.shape[0]
-    with ui.timed(*ui.anchors_work(n, params.k, anchors_of(n))):
-        return neighbor_rankings(_X, _W_norm, anchors_of(n), min(K_E_MAX, n - 1),
-                                 min(K_M_MAX, n - 1), alpha, seed=0, metric=metric)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -42,7 +40,7 @@ STATE = ui.PageState(
     ui.point_ids("a"),
     ui.whole("k_e", 1, K_E_MAX, K_DEFAULT),
     ui.whole("k_m", 1, K_M_MAX, K_DEFAULT),
-    ui.choice("alpha", ALPHAS, 0.99),
+    ui.choice("alpha", ALPHAS, MINING_ALPHA),
     ui.whole("epochs", 1, 40, 10),
     ui.whole("anchors", 100, 3000, 1000),
     ui.choice("margin", MARGINS, 0.2),

@@ -1,7 +1,13 @@
-import numpy as np
-import pytest
-import scipy.sparse as sp
-from sklearn.datasets import load_digits
+import os
+
+# The background warm-up (mlviz.ui.warm_up) would compute in a thread beside the tests; its own
+# tests turn it on where they need it.
+os.environ.setdefault("MLVIZ_WARM_UP", "off")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
 
 
 def random_graph(n: int, density: float, seed: int, isolated: int = 0) -> sp.csr_matrix:

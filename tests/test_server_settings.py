@@ -13,6 +13,7 @@ def test_settings_are_read_from_the_environment():
     default = ServerSettings.from_env({})
     assert default.uploads and default.training and default.max_toy_points == 20_000
     assert ServerSettings.from_env({"MLVIZ_MAX_POINTS": "lots"}).max_points == default.max_points
+    assert default.warm_up and not ServerSettings.from_env({"MLVIZ_WARM_UP": "off"}).warm_up
 
 
 def test_uploads_off_removes_the_file_source_even_from_a_link(monkeypatch):

@@ -17,10 +17,10 @@ from mlviz.embedding import layout_2d, umap_paths, umap_seconds_estimate
 from mlviz.graph import KnnGraph, build_knn_graph
 from mlviz.images import thumbnails
 from mlviz.local_data import load_descriptor_path
-from mlviz.mining import Mined, mine
+from mlviz.mining import Mined, NeighborRankings, mine, neighbor_rankings
 from mlviz.propagation import UNLABELLED, propagate_labels
 from mlviz.spectral import DENSE_LIMIT, Eigenpairs, eigenpairs
-from mlviz.ui.waits import eigenpair_work, graph_work, timed, waiting
+from mlviz.ui.waits import anchors_work, eigenpair_work, graph_work, timed, waiting
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,24 @@ def anchors_of(n: int) -> int:
     return min(next(a for up_to, a in MINING_ANCHORS if up_to is None or n <= up_to), n)
 
 
+MINING_ALPHA = 0.99
+"""The mining page's α when it opens."""
+RANKED_NEIGHBOURS = 200
+"""Euclidean and manifold neighbours ranked per anchor: the largest |E| and |M| of the mining
+page's sliders, so one ranking serves every setting."""
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cached_rankings(data_key: tuple, params: GraphParams, alpha: float, metric: str, _X,
+                    _W_norm) -> NeighborRankings:
+    """Every mining anchor's Euclidean and manifold neighbours, shared by the mining page and
+    the warm-up (:mod:`mlviz.ui.warm_up`)."""
+    n = _X.shape[0]
+    with timed(*anchors_work(n, params.k, anchors_of(n))):
+        return neighbor_rankings(_X, _W_norm, anchors_of(n), min(RANKED_NEIGHBOURS, n - 1),
+                                 min(RANKED_NEIGHBOURS, n - 1), alpha, seed=0, metric=metric)
+
+
 def eigenpair_rank(n: int) -> int:
     """How many eigenpairs the smoothing page and its steps compute on ``n`` points."""
     if n <= DENSE_LIMIT:
@@ -142,7 +160,7 @@ def eigenpair_rank(n: int) -> int:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
+def shared_eigenpairs(data_key: tuple, params: GraphParams, r: int, _W_norm) -> Eigenpairs:
     with timed(*eigenpair_work(_W_norm.shape[0], params.k, r, DENSE_LIMIT)):
         return eigenpairs(_W_norm, r)
 
@@ -154,7 +172,7 @@ def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, W_norm) -> E
     how = "eigendecomposition" if n <= DENSE_LIMIT else "Lanczos"
     with waiting(f"The top {r:,} eigenpairs of 𝒲 on {n:,} points ({how})",
                  eigenpair_work(n, params.k, r, DENSE_LIMIT)):
-        return _eigenpairs(data_key, params, r, W_norm)
+        return shared_eigenpairs(data_key, params, r, W_norm)
 
 
 @st.cache_data(max_entries=32, show_spinner="Mining…")

@@ -4,6 +4,8 @@
 ``MLVIZ_UPLOADS=off``  no "file" data source: visitors cannot upload descriptors
 ``MLVIZ_TRAINING=off`` the Train / Fine-tune buttons are off (no training on the server)
 ``MLVIZ_MAX_POINTS=N`` at most N points in a toy data set or an uploaded file
+``MLVIZ_WARM_UP=off``  no background warm-up of the smoothing and mining pages' work on
+                       data sets over 1,500 points (:mod:`mlviz.ui.warm_up`)
 =====================  ==============================================================
 """
 
@@ -29,6 +31,7 @@ class ServerSettings:
     uploads: bool = True
     training: bool = True
     max_points: int = ds.MAX_POINTS
+    warm_up: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
@@ -39,6 +42,7 @@ class ServerSettings:
             uploads=env.get("MLVIZ_UPLOADS", "on").strip().lower() not in OFF,
             training=env.get("MLVIZ_TRAINING", "on").strip().lower() not in OFF,
             max_points=max(100, min(cap, ds.MAX_POINTS)),
+            warm_up=env.get("MLVIZ_WARM_UP", "on").strip().lower() not in OFF,
         )
 
     @property

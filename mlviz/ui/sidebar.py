@@ -23,6 +23,7 @@ from mlviz.ui.caches import (
 )
 from mlviz.ui.page import navigation
 from mlviz.ui.server import MAX_TOY_POINTS, local_data_path, server_settings
+from mlviz.ui.warm_up import warm_up
 
 SOURCES = ("toy", "real", "file")
 KERNEL_CHOICES = ("auto", *KERNELS)
@@ -295,4 +296,6 @@ def sidebar() -> Workspace:
         layout = method
     navigation(nav)
     graph_notice(dataset.name, s)
-    return Workspace(data_key, dataset, coords, layout, params, graph, panel)
+    ws = Workspace(data_key, dataset, coords, layout, params, graph, panel)
+    warm_up(ws)
+    return ws

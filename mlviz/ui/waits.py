@@ -33,6 +33,8 @@ SECONDS_PER_UNIT = {  # measured at 20,000 × 256 (cosine graph, k = 10) on 2 co
 }
 """Seconds per unit of work before this server has timed a task itself."""
 KEPT_RUNS = 5
+BACKGROUND_THREAD = "mlviz-warm-up"
+"""The low-priority thread of :mod:`mlviz.ui.warm_up`, whose times :func:`timed` does not keep."""
 
 
 class WorkTimes:
@@ -105,7 +107,8 @@ def timed(task: str, work: float):
     """Time the block (a cached function's body: a real computation) for later estimates."""
     start = time.perf_counter()
     yield
-    work_times().record(task, work, time.perf_counter() - start)
+    if threading.current_thread().name != BACKGROUND_THREAD:  # its low priority stretches times
+        work_times().record(task, work, time.perf_counter() - start)
 
 
 def duration(seconds: float) -> str:
