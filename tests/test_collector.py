@@ -37,3 +37,23 @@ def test_the_libraries_are_frozen_and_new_garbage_is_still_collected():
     assert int(frozen) > 200_000  # numpy, scipy, torch, faiss, plotly, pandas, pyarrow, ...
     assert int(tracked) < int(frozen) / 5  # what a collection after the home page walks
     assert (collected, torch, pyarrow) == ("True", "True", "True")
+
+
+def test_garbage_frozen_with_a_session_is_freed_by_the_next_refreeze():
+    import gc
+    import weakref
+
+    from mlviz.ui.collector import refreeze
+
+    class Node:
+        pass
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a  # a session's runner, thread and state: a cycle
+    alive = weakref.ref(a)
+    refreeze()  # frozen while the session lives
+    del a, b  # the session ends
+    gc.collect()
+    assert alive() is not None  # a collection skips the frozen cycle ...
+    refreeze()
+    assert alive() is None  # ... the next refreeze frees it

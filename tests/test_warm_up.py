@@ -37,6 +37,22 @@ def test_each_key_is_worked_once_in_order_on_one_low_priority_thread():
         assert {nice for _, _, nice in seen} == {os.getpriority(os.PRIO_PROCESS, 0) + NICE}
 
 
+def test_a_finished_step_no_longer_holds_its_data_set():
+    import weakref
+
+    ups = WarmUps()
+
+    class Arrays:  # a data set's X and W_norm, captured by its steps
+        pass
+
+    data = Arrays()
+    held = weakref.ref(data)
+    assert ups.submit(("big",), [lambda data=data: None, lambda data=data: None])
+    del data
+    ups.jobs.join()
+    assert held() is None  # freed, though the thread lives on, waiting for the next job
+
+
 def test_the_warm_up_threads_times_are_not_kept_for_estimates():
     from mlviz.ui import waits
 

@@ -6,12 +6,14 @@ eigenpairs (Lanczos) and the mining page on the Euclidean and manifold rankings 
 (one sparse LU): at 20,000 × 256 descriptors, 1–2 s and about 4 s of server time. A researcher
 reads the home page or the ranking page first, so those seconds can be spent then: in one
 thread for the whole server, into the same process-wide caches the pages read, while no page
-script runs (each step waits until none has run for :data:`QUIET_S`, at most
-:data:`MAX_WAIT_S`), at a low CPU priority (``nice`` 10 on Linux, this thread only) so that a
-browser drawing on the same cores goes first. A page opened before its work is done waits for
-that one computation (Streamlit's caches compute a key once) instead of starting its own. The
-pages' own timings for their wait estimates ignore this thread, whose times its low priority
-stretches.
+script runs (each step waits until none has run for :data:`QUIET_S`, or for at most
+:data:`MAX_WAIT_S`, then runs regardless), at a low CPU priority (``nice`` +10 on Linux, for
+this thread's own work; OpenBLAS's worker threads keep the server's) so that a browser drawing
+on the same cores goes first. A page opened before its work is done waits for that one
+computation (Streamlit's caches compute a key once) instead of starting its own; the mining
+page's wait cannot be cut short by a slider move (Streamlit waits on the cache's lock), the
+smoothing page's can. The pages' own timings for their wait estimates ignore this thread, whose
+times its low priority stretches.
 
 Off with ``MLVIZ_WARM_UP=off`` (:mod:`mlviz.ui.server`).
 """
@@ -66,17 +68,21 @@ class WarmUps:
         return True
 
     def _run(self) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-        except (AttributeError, OSError):  # not Linux: run at the normal priority
+        try:  # Linux: this thread only, relative to the server's own priority
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + NICE)
+        except (AttributeError, OSError):  # elsewhere: the normal priority
             pass
         while True:
-            for step in self.jobs.get():
+            work = self.jobs.get()
+            while work:
+                step = work.pop(0)  # dropped once run: a step holds its data set's arrays
                 wait_for_quiet()
                 try:
                     step()
                 except Exception:  # the page computes it again, and shows its own message
                     _log.exception("warm-up step failed")
+                del step
             self.jobs.task_done()
 
 
