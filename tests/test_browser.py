@@ -131,6 +131,28 @@ def test_page_renders_its_charts(browser, server, page_file):
         page.close()
 
 
+def test_the_graph_edges_are_drawn_under_the_points_and_hide_from_the_legend(browser, server):
+    page, errors = open_page(browser, f"{server}/", "home_edges")
+    try:
+        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart.locator(".shapelayer path").first.wait_for(state="attached", timeout=30_000)
+
+        def drawn_edges() -> list[int]:  # the shape's path lengths, where it is shown
+            return chart.evaluate("""el => Array.from(el.querySelectorAll('.shapelayer path'))
+                .filter(p => p.style.display !== 'none' && (p.getAttribute('d') || '').length)
+                .map(p => p.getAttribute('d').split('M').length - 1)""")
+
+        (segments,) = drawn_edges()
+        assert segments > 1000  # two moons' reciprocal 15-NN graph: thousands of edges
+        chart.locator(".legendtext", has_text="graph edges").click(force=True)
+        page.wait_for_timeout(800)
+        assert drawn_edges() == [], "a click on the legend entry hides the edges"
+        page.screenshot(path=str(ARTIFACTS / "home_edges_hidden.png"))
+        assert not errors, errors
+    finally:
+        page.close()
+
+
 def test_deep_link_reopens_the_same_view(browser, server):
     page, errors = open_page(
         browser, f"{server}/Ranking_on_manifolds?toy=two+spirals&n=800&k=12&q=3,40", "deep_link"

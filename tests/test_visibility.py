@@ -1,10 +1,13 @@
 """What a student sees is true and visible: highlights over the points, edges under them,
 distinct class colours, colour scales not set by the queries, readable titles."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import app_test, assert_clean, decode, figures
+from scipy.spatial import cKDTree
 
 from mlviz.figures import class_color, class_scatter, label_scatter, mining_figure, score_scatter
 from mlviz.mining import Mined
@@ -78,12 +81,29 @@ def _ring_graph(n, k):
 
 
 @pytest.mark.parametrize("n,k", [(600, 5), (1800, 4), (BIG, 3)])
-def test_edges_lie_under_the_points_in_the_same_renderer(n, k):
-    fig = class_scatter(_coords(n), np.arange(n) % 3, ["a", "b", "c"], W=_ring_graph(n, k),
+def test_edges_lie_under_the_points_whatever_their_renderer(n, k):
+    coords = _coords(n)
+    W = _ring_graph(n, k)
+    fig = class_scatter(coords, np.arange(n) % 3, ["a", "b", "c"], W=W,
                         highlight=[0]).to_plotly_json()
-    types = _types(fig)
-    assert fig["data"][0]["mode"] == "lines", "the edges come first, under the points"
-    assert len(set(types)) == 1, types  # one renderer: a WebGL canvas covers every SVG trace
+    (edges,) = _edge_shapes(fig)
+    assert edges["layer"] == "below", "beneath every trace, SVG or the WebGL canvas"
+    (legend,) = [t for t in fig["data"] if t.get("mode") == "lines"]
+    assert legend["legendgroup"] == edges["legendgroup"]  # its legend entry hides it
+    assert legend["x"] == [None]  # and draws nothing itself
+    assert len(set(_types(fig))) == 1, _types(fig)  # the points' renderer only
+    segments = [list(map(float, re.split("[,L]", part))) for part in edges["path"].split("M")[1:]]
+    upper = sp.triu(W, k=1).tocoo()
+    assert len(segments) == upper.nnz == n * k  # one segment per edge, each drawn once
+    expected = np.array([(*coords[i], *coords[j]) for i, j in zip(upper.row, upper.col)])
+    distance, match = cKDTree(expected).query(np.array(segments))
+    assert distance.max() < 1e-4  # each segment joins the two ends of an edge ...
+    assert np.unique(match).size == len(segments)  # ... and of a different edge each
+
+
+def test_a_graph_without_edges_draws_none():
+    fig = class_scatter(_coords(10), None, W=sp.csr_matrix((10, 10))).to_plotly_json()
+    assert not _edge_shapes(fig)
 
 
 def test_denser_edges_are_lighter():
@@ -94,8 +114,13 @@ def test_denser_edges_are_lighter():
     assert dense["width"] <= sparse["width"]
 
 
+def _edge_shapes(fig) -> list[dict]:
+    return [s for s in fig["layout"].get("shapes", ())
+            if s.get("type") == "path" and s.get("name", "").startswith("graph edges")]
+
+
 def _has_edges(fig) -> bool:
-    return any(t.get("mode") == "lines" for t in fig["data"])
+    return bool(_edge_shapes(fig))
 
 
 def test_home_edge_toggle_follows_the_number_of_edges():
@@ -106,8 +131,7 @@ def test_home_edge_toggle_follows_the_number_of_edges():
     assert_clean(at)
     assert not _has_edges(figures(at)["home_scatter"]), "digits: too many edges to show"
     at.toggle(key="home_show_edges").set_value(True).run()
-    fig = figures(at)["home_scatter"]
-    assert fig["data"][0]["mode"] == "lines" and len(set(_types(fig))) == 1, _types(fig)
+    assert _has_edges(figures(at)["home_scatter"])
 
 
 def test_class_colours_stay_distinct_for_many_classes():

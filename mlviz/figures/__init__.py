@@ -23,7 +23,7 @@ from mlviz.figures.propagation import label_scatter
 from mlviz.figures.ranking import convergence_figure, diffusion_animation, relative_log_scores
 from mlviz.figures.scatter import (
     class_scatter,
-    edge_trace,
+    edge_shape,
     hover_data,
     query_trace,
     selected_point_ids,
@@ -60,7 +60,7 @@ __all__ = [
     "class_scatter",
     "convergence_figure",
     "diffusion_animation",
-    "edge_trace",
+    "edge_shape",
     "eigenvalue_figure",
     "eigenvector_gallery",
     "histogram_figure",
