@@ -6,6 +6,8 @@
 - :mod:`mlviz.ui.caches`: process-wide caches of data sets, graphs, layouts and thumbnails;
 - :mod:`mlviz.ui.images`: image strips and the selected point's side panel;
 - :mod:`mlviz.ui.jobs`: training runs in the background;
+- :mod:`mlviz.ui.warm_up`: large data's smoothing and mining work, computed in the background;
+- :mod:`mlviz.ui.collector`: the libraries' objects frozen out of the collection after each run;
 - :mod:`mlviz.ui.downloads`: files built when their button is clicked.
 """
 
