@@ -142,7 +142,7 @@ def class_scatter(
     coords = np.asarray(coords, dtype=np.float64)
     n = coords.shape[0]
     fig = go.Figure()
-    if W is not None and sp.triu(W, k=1).nnz:
+    if W is not None and W.nnz:  # zero diagonal: any entry is an edge
         shape, legend = edge_shape(coords, W)
         fig.add_shape(**shape)
         fig.add_trace(legend)

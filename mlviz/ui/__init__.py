@@ -12,7 +12,7 @@
 """
 
 from mlviz.ui.caches import cached_mined, cached_propagation
-from mlviz.ui.collector import freeze_libraries  # noqa: E402  (last: every import done)
+from mlviz.ui.collector import freeze_libraries
 from mlviz.ui.downloads import download, workspace_downloads
 from mlviz.ui.images import point_panel, selected_point, show_strips, thumbnails_of
 from mlviz.ui.jobs import (
@@ -57,7 +57,7 @@ from mlviz.ui.waits import (
     work_times,
 )
 
-freeze_libraries()
+freeze_libraries()  # after every import above
 
 QUERIES = PageState("shared", point_ids("q"))
 """The query points, shared by the ranking and smoothing pages."""

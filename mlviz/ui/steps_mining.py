@@ -11,8 +11,8 @@ import numpy as np
 import streamlit as st
 
 from mlviz.figures import mining_figure
-from mlviz.mining import Mined, most_telling_anchor, neighbor_rankings
-from mlviz.ui.caches import anchors_of, cached_mined
+from mlviz.mining import Mined, most_telling_anchor
+from mlviz.ui.caches import cached_mined, cached_rankings
 from mlviz.ui.steps_common import Shown, Step, StepContext, hide_empty_legend, plural, rename_trace
 
 EMPTY = np.array([], dtype=np.int64)
@@ -21,9 +21,9 @@ EMPTY = np.array([], dtype=np.int64)
 @st.cache_data(max_entries=4, show_spinner="Finding a telling anchor…")
 def cached_telling(data_key, params, k_e: int, k_m: int, alpha: float, metric: str, _X, _W_norm,
                    _labels) -> int:
-    """The mining page's default anchor: :func:`mlviz.mining.most_telling_anchor`."""
-    rankings = neighbor_rankings(_X, _W_norm, anchors_of(_X.shape[0]), k_e, k_m, alpha,
-                                 seed=0, metric=metric)
+    """The mining page's default anchor: :func:`mlviz.mining.most_telling_anchor`, from the
+    rankings the page (and the warm-up) computed."""
+    rankings = cached_rankings(data_key, params, alpha, metric, _X, _W_norm)
     return int(most_telling_anchor(rankings.tuples(k_e, k_m), _labels))
 
 
