@@ -414,7 +414,7 @@ def _checked_dataset(name, X, labels, coords, max_points, csv: bool = False) -> 
         crd = coords
     elif d == 2:
         crd = X
-    desc = f"Uploaded: {n:,} points × {d} dimensions" + (
+    desc = f"Your file: {n:,} points × {d} dimensions" + (
         f", {len(names)} classes." if lab is not None else ", no labels."
     )
     kernel = "gaussian" if d <= 3 else "cosine"

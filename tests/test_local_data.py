@@ -50,3 +50,9 @@ def test_unusable_files_are_refused_with_what_to_do(tmp_path, make, words):
     make(path)
     with pytest.raises(DataError, match=words):
         load_descriptor_path(path)
+
+
+def test_a_server_file_is_not_described_as_uploaded(tmp_path):
+    path = tmp_path / "d.npy"
+    np.save(path, np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32))
+    assert not load_descriptor_path(path).description.startswith("Uploaded")
