@@ -75,7 +75,9 @@ TRAIN_BUTTON = "Train deep LP"
 QUEUE_TEXT = "Waiting for a free training slot"
 IDLE_JS = """() => !!document.querySelector('IDLE')
     && !document.querySelector('[data-testid="stSkeleton"]')
-    && document.querySelectorAll('[data-testid="stElementContainer"]').length > 0""".replace("IDLE", IDLE)
+    && document.querySelectorAll('[data-testid="stElementContainer"]').length > 0
+    && [...document.querySelectorAll('.mlviz-chart')].every(
+        c => c.dataset.wanted && c.dataset.drawn === c.dataset.wanted)""".replace("IDLE", IDLE)
 
 
 # --- server and its memory ---------------------------------------------------------------

@@ -65,12 +65,34 @@ def visit(at, page: str):
     return at
 
 
+LIVE_CHART = "mlviz_live_chart"
+
+
+def _in_order(node):
+    children = getattr(node, "children", None)
+    if children is None:
+        yield node
+        return
+    for index in sorted(children):
+        yield from _in_order(children[index])
+
+
+def charts(at) -> list[tuple[str, dict]]:
+    """The page's plotly figures in page order, as (key, figure dict): the live charts
+    (``mlviz.ui.live_chart``, a components-v2 element) and the ``st.plotly_chart`` ones."""
+    out = []
+    for el in _in_order(at._tree):
+        if el.type == "plotly_chart":
+            out.append((el.proto.id.rsplit("-", 1)[-1], json.loads(el.proto.spec)))
+        elif el.type == "bidi_component" and el.proto.component_name.endswith(LIVE_CHART):
+            out.append((el.key, json.loads(json.loads(el.proto.json)["figure"])))
+    return out
+
+
 def figures(at) -> dict:
-    """The page's plotly figures as dicts, by widget key (or position)."""
+    """The page's plotly figures as dicts, by widget key (and position)."""
     out = {}
-    for i, el in enumerate(at.get("plotly_chart")):
-        spec = json.loads(el.proto.spec)
-        key = el.proto.id.rsplit("-", 1)[-1] if el.proto.id else str(i)
+    for i, (key, spec) in enumerate(charts(at)):
         out[key] = spec
         out[i] = spec
     return out

@@ -24,6 +24,10 @@ CHROMIUM = os.environ.get("MLVIZ_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("MLVIZ_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(os.environ.get("MLVIZ_ARTIFACTS", ROOT / "test-artifacts"))
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+CHARTS = '[data-testid="stPlotlyChart"], [data-testid="mlvizChart"]'
+"""Plotly charts of both kinds: ``st.plotly_chart`` (point pickers) and live charts."""
+LIVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')].every(
+    c => c.dataset.wanted && c.dataset.drawn === c.dataset.wanted)"""
 
 
 def _missing() -> str | None:
@@ -98,13 +102,14 @@ def wait_idle(page, timeout: float = 120_000):
     )
     page.wait_for_timeout(400)
     page.wait_for_selector(IDLE, timeout=timeout)
+    page.wait_for_function(LIVE_DRAWN, timeout=timeout)
 
 
 def check_charts(page, errors):
     assert page.locator('[data-testid="stException"]').count() == 0, "an exception box is shown"
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0, page.locator(
         '[data-testid="stAlertContentError"]').all_inner_texts()
-    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts = page.locator(CHARTS)
     assert charts.count() > 0, "no plotly chart on the page"
     for i in range(charts.count()):
         chart = charts.nth(i)
@@ -134,7 +139,7 @@ def test_page_renders_its_charts(browser, server, page_file):
 def test_the_graph_edges_are_drawn_under_the_points_and_hide_from_the_legend(browser, server):
     page, errors = open_page(browser, f"{server}/", "home_edges")
     try:
-        chart = page.locator('[data-testid="stPlotlyChart"]').first
+        chart = page.locator(CHARTS).first
         chart.locator(".shapelayer path").first.wait_for(state="attached", timeout=30_000)
 
         def drawn_edges() -> list[int]:  # the shape's path lengths, where it is shown
@@ -171,7 +176,7 @@ def test_deep_link_reopens_the_same_view(browser, server):
 def test_play_moves_the_animation(browser, server):
     page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?iters=20", "ranking_play")
     try:
-        anim = page.locator('[data-testid="stPlotlyChart"]').nth(1)
+        anim = page.locator(CHARTS).nth(1)
         anim.scroll_into_view_if_needed()
         label = anim.locator("text.slider-label").first
         assert label.text_content().strip().endswith("20")
@@ -332,6 +337,62 @@ def test_large_data_shows_the_query_star_and_every_top_k_row(browser, server):
         assert red > 30, f"no red star at the query ({red} red pixels)"
         table = page.locator('[data-testid="stDataFrame"]').first
         assert table.bounding_box()["height"] >= 35 * 21, table.bounding_box()
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+FIGURES_JS = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')].map(c => ({
+    node: c.dataset.node || null,
+    figure: JSON.stringify({data: c.data, frames: (c._transitionData._frames || []).map(
+        f => f.data), title: c.layout.title && c.layout.title.text})}))"""
+
+
+def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
+    """α moved: the animation and the convergence plot are the same nodes (Plotly.react, no
+    new element or WebGL context), they show the new α's figures, and those are exactly what
+    a fresh load of the new α's URL draws."""
+    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?q=0", "live_before")
+    try:
+        page.evaluate("""() => document.querySelectorAll('[data-testid="mlvizChart"]')
+            .forEach((c, i) => { c.dataset.node = String(i) })""")
+        before = page.evaluate(FIGURES_JS)
+        assert len(before) >= 2, "the animation and the convergence plot are live charts"
+        slider = page.get_by_role("slider", name="α").first
+        slider.focus()
+        page.keyboard.press("ArrowLeft")
+        wait_idle(page)
+        after = page.evaluate(FIGURES_JS)
+        assert [c["node"] for c in after] == [str(i) for i in range(len(before))], \
+            "every live chart kept its node"
+        assert all(a["figure"] != b["figure"] for a, b in zip(after, before)), \
+            "each chart shows the new α"
+        assert "alpha=0.97" in page.url
+        fresh, fresh_errors = open_page(browser, page.url, "live_fresh")
+        try:
+            assert [c["figure"] for c in fresh.evaluate(FIGURES_JS)] == \
+                [c["figure"] for c in after]
+            assert not fresh_errors, fresh_errors
+        finally:
+            fresh.close()
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_live_charts_look_like_streamlit_charts(browser, server):
+    """The live charts' template is the one Streamlit's frontend gives an st.plotly_chart
+    (the ranking page's point picker) in this app's theme: mlviz/ui/plotly_theme.json is
+    still true of the Streamlit in use."""
+    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds", "live_theme")
+    try:
+        streamlit_template, live_template = page.evaluate("""() => [
+            document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot'),
+            document.querySelector('[data-testid="mlvizChart"]')
+        ].map(gd => JSON.stringify(gd.layout.template))""")
+        import json
+
+        assert json.loads(live_template) == json.loads(streamlit_template)
         assert not errors, errors
     finally:
         page.close()

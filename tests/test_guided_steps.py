@@ -6,11 +6,10 @@ page. Links (a fresh session on ``?rank_step=k``, the page's own Start link, the
 links) open their step; a page without the step in its URL is the full page, as before.
 """
 
-import json
 
 import numpy as np
 import pytest
-from conftest import app_test, assert_clean, npy_bytes, upload
+from conftest import app_test, assert_clean, charts, npy_bytes, upload
 
 from mlviz import datasets as ds
 from mlviz.mining import euclidean_neighbors, mine
@@ -26,7 +25,7 @@ PARAMS = [pytest.param(s, id=s.name) for s in SECTIONS.values()]
 
 
 def chart_keys(at) -> list[str]:
-    return [el.proto.id.rsplit("-", 1)[-1] for el in at.get("plotly_chart")]
+    return [key for key, _ in charts(at)]
 
 
 def shown_step(at, section) -> int:
@@ -39,7 +38,7 @@ def shown_step(at, section) -> int:
 
 
 def figure_count(at) -> int:
-    return len(at.get("plotly_chart")) + len(at.get("graphviz_chart"))
+    return len(charts(at)) + len(at.get("graphviz_chart"))
 
 
 def the_sentence(at) -> str:
@@ -150,7 +149,7 @@ def test_the_ranking_steps_choose_a_telling_query_and_the_page_keeps_it():
     check_step(at, section, 3)
     q = int(at.query_params["q"])
     assert q != 0, "point 0, the page's default, is not a telling query on two moons"
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = charts(at)[0][1]
     near = next(t for t in fig["data"] if t["name"].startswith("10 nearest"))
     shown = sorted(int(c[0]) for c in near["customdata"])
     d = ds.make_toy("two moons", 600, 0.1, 0)
@@ -170,7 +169,7 @@ def test_the_mining_steps_show_exactly_the_mined_sets():
 
     graph = build_knn_graph(d.X, 15, edges="reciprocal", kernel="gaussian", dtype=np.float64)
     m = mine(d.X, graph.W_norm, 40, 30, 100, 0.99, metric="euclidean")
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = charts(at)[0][1]
     pos = next(t for t in fig["data"] if t["name"].startswith("hard positives"))
     assert sorted(int(c[0]) for c in pos["customdata"]) == sorted(m.positives)
     assert not [t for t in fig["data"] if t["name"].startswith("hard negatives")
@@ -188,7 +187,7 @@ def test_label_propagation_falls_back_to_two_moons_without_labels_and_says_so():
     at.run()
     check_step(at, section, 1)
     assert "two moons instead of" in the_sentence(at), the_sentence(at)
-    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    fig = charts(at)[0][1]
     assert sum(len(t["customdata"]) for t in fig["data"]) == 600
     press(at, "Next")
     check_step(at, section, 2)

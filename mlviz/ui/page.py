@@ -13,6 +13,7 @@ import streamlit as st
 from mlviz import datasets as ds
 from mlviz.figures import PLOTLY_CONFIG, selected_point_ids
 from mlviz.ui import state
+from mlviz.ui.live_chart import live_chart
 
 log = logging.getLogger("mlviz")
 
@@ -66,9 +67,18 @@ def guard(what: str = "this view") -> Iterator[None]:
         )
 
 
-def show_chart(fig, key: str | None = None, **kwargs):
-    """``st.plotly_chart`` with the shared toolbar config (PNG download)."""
-    return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
+def show_chart(fig, key: str, **kwargs):
+    """A figure with the shared toolbar config (PNG download).
+
+    Drawn by :func:`mlviz.ui.live_chart.live_chart`, which redraws it in place when the next
+    run's figure differs; a chart the user selects points in (``on_select=...``) is an
+    ``st.plotly_chart``, whose selection events :func:`new_selection` reads.
+    """
+    if "on_select" in kwargs:
+        return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
+    if kwargs:
+        raise TypeError(f"show_chart draws a live chart; it takes no {sorted(kwargs)}")
+    return live_chart(fig, key, PLOTLY_CONFIG)
 
 
 def new_selection(chart_key: str) -> list[int]:

@@ -1,0 +1,91 @@
+"""Charts that stay mounted across reruns and redraw in place (``Plotly.react``).
+
+``st.plotly_chart`` gives a chart an element id that hashes its figure (Streamlit 1.67,
+``compute_and_register_element_id(..., plotly_spec=...)``), and its frontend only reads a new
+figure when that id changes: every slider move that changes a figure makes a new element,
+which React mounts from scratch, with a new WebGL context, and plotly builds anew. At 20,000
+points that was 1.0–1.45 s of the browser's main thread per move.
+
+:func:`live_chart` draws the same figure with Streamlit's components v2 instead: a keyed
+component keeps its identity (``key_as_main_identity=True``), so its ``<div>`` stays, and the
+module ``live_chart.js`` hands each new figure to ``Plotly.react``. plotly.js is the bundle the
+``plotly`` package ships (``package_data/plotly.min.js``, the version its figures are written
+for), served by Streamlit's component file route and loaded once per browser tab.
+
+The look is Streamlit's: ``plotly_theme.json`` is the template Streamlit's frontend makes of its
+``"streamlit"`` plotly template for this app's light theme (``.streamlit/config.toml``), read
+from a chart drawn by ``st.plotly_chart``; ``tests/test_browser.py`` checks that both still
+agree. Titles are bold, as Streamlit makes them.
+
+Charts the user selects points in stay ``st.plotly_chart`` (its selection events are what
+:func:`mlviz.ui.page.new_selection` reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+HERE = Path(__file__).resolve().parent
+PLOTLY_JS_DIR = Path(plotly.__file__).resolve().parent / "package_data"
+PLOTLY_JS = "plotly.min.js"
+CHART_CLASS = "mlviz-chart"
+TEST_ID = "mlvizChart"
+
+_plotly_files = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
+_renderer = st.components.v2.component(
+    "mlviz_live_chart",
+    html=f'<div class="{CHART_CLASS}" data-testid="{TEST_ID}" style="width: 100%"></div>',
+    js=(HERE / "live_chart.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # plotly.js puts its modebar and hover styles in <head>
+)
+
+
+@cache
+def streamlit_template() -> dict[str, Any]:
+    """The plotly template ``st.plotly_chart`` draws with in this app's theme."""
+    return json.loads((HERE / "plotly_theme.json").read_text(encoding="utf-8"))
+
+
+def plotly_js_url() -> str:
+    """Where the browser loads plotly.js from, below the server's base URL."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/".join(("", *([base] if base else []), "component", _plotly_files.name, PLOTLY_JS))
+
+
+def themed_spec(fig: go.Figure) -> str:
+    """The figure as plotly JSON, with Streamlit's template and bold title."""
+    spec = fig.to_plotly_json()
+    layout = dict(spec.get("layout", {}))
+    layout["template"] = streamlit_template()
+    title = layout.get("title")
+    if isinstance(title, dict) and isinstance(title.get("text"), str):
+        text = title["text"]
+        if not text.startswith("<b>"):
+            layout["title"] = {**title, "text": f"<b>{text}</b>"}
+    spec["layout"] = layout
+    return pio.to_json(spec, validate=False)
+
+
+def live_chart(fig: go.Figure, key: str, config: dict[str, Any]) -> None:
+    """Draw ``fig`` under ``key``; the next run's figure under the same key redraws in place."""
+    spec = themed_spec(fig)
+    _renderer(
+        data={
+            "figure": spec,
+            "digest": hashlib.blake2b(spec.encode(), digest_size=12).hexdigest(),
+            "config": {**config, "responsive": True},
+            "plotly_url": plotly_js_url(),
+        },
+        key=key,
+        width="stretch",
+    )
