@@ -24,8 +24,8 @@ CHROMIUM = os.environ.get("MLVIZ_CHROMIUM", "/usr/bin/chromium")
 REQUIRED = os.environ.get("MLVIZ_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(os.environ.get("MLVIZ_ARTIFACTS", ROOT / "test-artifacts"))
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-CHARTS = '[data-testid="stPlotlyChart"], [data-testid="mlvizChart"]'
-"""Plotly charts of both kinds: ``st.plotly_chart`` (point pickers) and live charts."""
+CHARTS = '[data-testid="mlvizChart"]'
+"""The app's plotly charts (``mlviz.ui.live_chart``)."""
 LIVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')].every(
     c => c.dataset.wanted && c.dataset.drawn === c.dataset.wanted)"""
 
@@ -208,7 +208,7 @@ def test_clicking_a_point_makes_it_the_query(browser, server):
     page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?q=0", "ranking_click",
                              height=1000)
     try:
-        picker = page.locator('[data-testid="stPlotlyChart"]').first
+        picker = page.locator(CHARTS).first
         points = picker.locator(".scatterlayer .trace").first.locator("path.point")
         target = points.nth(points.count() // 2)
         target.scroll_into_view_if_needed()
@@ -257,7 +257,7 @@ def url_param(page, name: str) -> str:
 
 
 def click_nth_point(page, nth: int) -> None:
-    picker = page.locator('[data-testid="stPlotlyChart"]').first
+    picker = page.locator(CHARTS).first
     point = picker.locator(".scatterlayer .trace").first.locator("path.point").nth(nth)
     point.scroll_into_view_if_needed()
     point.click(force=True)
@@ -316,12 +316,12 @@ def test_large_data_shows_the_query_star_and_every_top_k_row(browser, server):
         browser, f"{server}/Ranking_on_manifolds?toy=two+moons&n=5000&q=2500&topk=20",
         "large_star", height=2600)
     try:
-        picker = page.locator('[data-testid="stPlotlyChart"]').first
+        picker = page.locator(CHARTS).first
         picker.scroll_into_view_if_needed()
         box = picker.bounding_box()
         star = page.evaluate(
             """() => {
-              const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+              const gd = document.querySelector('[data-testid="mlvizChart"]');
               const t = gd._fullData.find(d => d.name === 'query');
               const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
               return {type: t.type, last: gd._fullData.indexOf(t) === gd._fullData.length - 1,
@@ -349,7 +349,7 @@ FIGURES_JS = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]'
 
 
 def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
-    """α moved: the animation and the convergence plot are the same nodes (Plotly.react, no
+    """α moved: the picker, the animation and the convergence plot are the same nodes (Plotly.react, no
     new element or WebGL context), they show the new α's figures, and those are exactly what
     a fresh load of the new α's URL draws."""
     page, errors = open_page(browser, f"{server}/Ranking_on_manifolds?q=0", "live_before")
@@ -357,7 +357,7 @@ def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
         page.evaluate("""() => document.querySelectorAll('[data-testid="mlvizChart"]')
             .forEach((c, i) => { c.dataset.node = String(i) })""")
         before = page.evaluate(FIGURES_JS)
-        assert len(before) >= 2, "the animation and the convergence plot are live charts"
+        assert len(before) == 3, "the point picker, the animation and the convergence plot"
         slider = page.get_by_role("slider", name="α").first
         slider.focus()
         page.keyboard.press("ArrowLeft")
@@ -365,8 +365,8 @@ def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
         after = page.evaluate(FIGURES_JS)
         assert [c["node"] for c in after] == [str(i) for i in range(len(before))], \
             "every live chart kept its node"
-        assert all(a["figure"] != b["figure"] for a, b in zip(after, before)), \
-            "each chart shows the new α"
+        changed = [a["figure"] != b["figure"] for a, b in zip(after, before)]
+        assert changed == [False, True, True], "the animation and convergence show the new α"
         assert "alpha=0.97" in page.url
         fresh, fresh_errors = open_page(browser, page.url, "live_fresh")
         try:
@@ -380,19 +380,52 @@ def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
         page.close()
 
 
-def test_live_charts_look_like_streamlit_charts(browser, server):
-    """The live charts' template is the one Streamlit's frontend gives an st.plotly_chart
-    (the ranking page's point picker) in this app's theme: mlviz/ui/plotly_theme.json is
-    still true of the Streamlit in use."""
-    page, errors = open_page(browser, f"{server}/Ranking_on_manifolds", "live_theme")
+THEME_PROBE = """
+import plotly.graph_objects as go
+import streamlit as st
+from mlviz.figures import PLOTLY_CONFIG
+from mlviz.ui.live_chart import live_chart
+fig = go.Figure(go.Scatter(x=[1, 2], y=[1, 2]), layout=dict(title="t"))
+st.plotly_chart(fig, key="native")
+live_chart(fig, "live", PLOTLY_CONFIG)
+"""
+
+
+def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
+    """A live chart's template is the one Streamlit's frontend gives an st.plotly_chart in this
+    app's theme: mlviz/ui/plotly_theme.json is still true of the Streamlit in use."""
+    import json
+    import shutil
+
+    (tmp_path / "probe.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+                                       + THEME_PROBE)
+    shutil.copytree(ROOT / ".streamlit", tmp_path / ".streamlit")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "probe.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        streamlit_template, live_template = page.evaluate("""() => [
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
+                                          timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        page, errors = open_page(browser, f"http://127.0.0.1:{port}/", "live_theme", 1200)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+        native, live = page.evaluate("""() => [
             document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot'),
             document.querySelector('[data-testid="mlvizChart"]')
-        ].map(gd => JSON.stringify(gd.layout.template))""")
-        import json
-
-        assert json.loads(live_template) == json.loads(streamlit_template)
+        ].map(gd => JSON.stringify([gd.layout.template, gd.layout.title.text]))""")
+        assert json.loads(live)[0] == json.loads(native)[0]
+        assert json.loads(live)[1] == "<b>t</b>" and "<b>t</b>" in json.loads(native)[1]
         assert not errors, errors
-    finally:
         page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

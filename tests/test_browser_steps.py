@@ -30,7 +30,7 @@ def click(page, locator) -> None:
 
 def check_figure(page) -> None:
     """One figure, drawn: a plotly chart with marks, or a graphviz diagram with its nodes."""
-    charts = page.locator('[data-testid="stPlotlyChart"], [data-testid="mlvizChart"]')
+    charts = page.locator('[data-testid="mlvizChart"]')
     diagrams = page.locator('[data-testid="stGraphVizChart"]')
     assert charts.count() + diagrams.count() == 1, (charts.count(), diagrams.count())
     if charts.count():

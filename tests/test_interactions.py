@@ -9,10 +9,15 @@ PAGES = ("app.py", RANKING, "pages/2_Ranking_as_smoothing.py", MINING, LABELS,
          "pages/5_Deep_label_propagation.py")
 
 
+CLICKS = iter(range(1, 1_000_000))
+
+
 def click(at, chart_key: str, *ids):
+    """A selection as the live chart sends it: each one with the next serial number."""
     at.session_state[chart_key] = {
         "selection": {"points": [{"customdata": [i, "x"]} for i in ids],
-                      "point_indices": list(range(len(ids))), "box": [], "lasso": []}}
+                      "point_indices": list(range(len(ids))), "box": [], "lasso": [],
+                      "serial": next(CLICKS)}}
     return at.run()
 
 

@@ -17,8 +17,11 @@ The look is Streamlit's: ``plotly_theme.json`` is the template Streamlit's front
 from a chart drawn by ``st.plotly_chart``; ``tests/test_browser.py`` checks that both still
 agree. Titles are bold, as Streamlit makes them.
 
-Charts the user selects points in stay ``st.plotly_chart`` (its selection events are what
-:func:`mlviz.ui.page.new_selection` reads).
+A chart the user selects points in (``selection_modes``) keeps its selection as the component's
+state value ``selection``, in the shape ``st.plotly_chart`` gives it (``points`` with their
+``customdata``, ``point_indices``, ``box``, ``lasso``) plus a ``serial`` that counts the user's
+selections, so that selecting the same points again after the figure changed is a new selection
+(:func:`mlviz.ui.page.new_selection`).
 """
 
 from __future__ import annotations
@@ -76,16 +79,30 @@ def themed_spec(fig: go.Figure) -> str:
     return pio.to_json(spec, validate=False)
 
 
-def live_chart(fig: go.Figure, key: str, config: dict[str, Any]) -> None:
-    """Draw ``fig`` under ``key``; the next run's figure under the same key redraws in place."""
+def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
+               selection_modes: tuple[str, ...] = ()) -> None:
+    """Draw ``fig`` under ``key``; the next run's figure under the same key redraws in place.
+
+    With ``selection_modes`` (of ``"points"``, ``"box"``, ``"lasso"``) a selection reruns the
+    app and is read from ``st.session_state[key]["selection"]``.
+    """
     spec = themed_spec(fig)
+    selecting: dict[str, Any] = {}
+    if selection_modes:
+        selecting = dict(default={"selection": None}, on_selection_change=_selected)
     _renderer(
         data={
             "figure": spec,
             "digest": hashlib.blake2b(spec.encode(), digest_size=12).hexdigest(),
             "config": {**config, "responsive": True},
             "plotly_url": plotly_js_url(),
+            "selection_modes": list(selection_modes),
         },
         key=key,
         width="stretch",
+        **selecting,
     )
+
+
+def _selected() -> None:
+    """A selection reruns the app; the page reads it from the session state."""

@@ -71,32 +71,37 @@ def show_chart(fig, key: str, **kwargs):
     """A figure with the shared toolbar config (PNG download).
 
     Drawn by :func:`mlviz.ui.live_chart.live_chart`, which redraws it in place when the next
-    run's figure differs; a chart the user selects points in (``on_select=...``) is an
-    ``st.plotly_chart``, whose selection events :func:`new_selection` reads.
+    run's figure differs. ``on_select="rerun"`` with ``selection_mode`` (as for
+    ``st.plotly_chart``) lets the user select points; :func:`new_selection` reads them.
     """
-    if "on_select" in kwargs:
-        return st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, **kwargs)
+    modes: tuple[str, ...] = ()
+    if kwargs.pop("on_select", None) == "rerun":
+        modes = tuple(kwargs.pop("selection_mode", ("points", "box", "lasso")))
     if kwargs:
-        raise TypeError(f"show_chart draws a live chart; it takes no {sorted(kwargs)}")
-    return live_chart(fig, key, PLOTLY_CONFIG)
+        raise TypeError(f"show_chart takes no {sorted(kwargs)}")
+    return live_chart(fig, key, PLOTLY_CONFIG, modes)
 
 
 def new_selection(chart_key: str) -> list[int]:
     """Point ids the user just selected in the chart ``chart_key`` (``on_select="rerun"``).
 
     A selection stays in the chart's state across reruns; this returns it only on the run
-    where it changed, so a button or URL can override it afterwards. The memory of the last
-    selection lasts only while the chart still holds it: a chart redrawn with another figure
-    (the queries, the anchor or the labels it shows have changed) starts with no selection,
-    and from then on a click on the same point again is a new selection.
+    where it changed, so a button or URL can override it afterwards. Each selection the user
+    makes is new, even of the same points as the one before (its ``serial`` differs): after a
+    button changed the queries, a click on the old query point selects it again.
     """
-    picked = selected_point_ids(st.session_state.get(chart_key))
+    event = st.session_state.get(chart_key)
+    picked = selected_point_ids(event)
     memory = f"mlviz_selection_{chart_key}"
     if not picked:
         st.session_state.pop(memory, None)
         return []
-    if picked != st.session_state.get(memory):
-        st.session_state[memory] = picked
+    try:
+        serial = event["selection"].get("serial")
+    except (KeyError, TypeError, AttributeError):
+        serial = None
+    if (serial, picked) != st.session_state.get(memory):
+        st.session_state[memory] = (serial, picked)
         return picked
     return []
 
