@@ -209,7 +209,11 @@ with left, ui.guard("label propagation"):
 with right, ui.guard("the scores"):
     unl = given == UNLABELLED
     cols = st.columns(2)
-    if truth is not None:
+    if truth is not None and not unl.any():
+        cols[0].metric("accuracy (unlabelled)", "–",
+                       help="Every point has a given label: none is left to predict. Clear "
+                            "some labels (or draw labels at random) to measure the propagation.")
+    elif truth is not None:
         acc = accuracy(truth, result.predictions, unl)
         cols[0].metric("accuracy (unlabelled)", f"{acc:.1%}",
                        help="Share of the points without a given label that get their true "

@@ -429,3 +429,86 @@ def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def labelled_count(page) -> int:
+    text = page.get_by_text("labelled point(s).").first.inner_text()
+    return int(text.split()[0].replace(",", ""))
+
+
+def drag_select(page, chart, mode: str, corners: list[tuple[float, float]]) -> None:
+    """Choose ``mode`` (plotly's "select" or "lasso") in the chart's mode bar and drag
+    through ``corners``, given as fractions of the plot area."""
+    chart.hover()
+    chart.locator(f'.modebar-btn[data-attr="dragmode"][data-val="{mode}"]').first.click()
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    wait_idle(page)
+
+
+def test_box_and_lasso_selections_label_the_points_inside(browser, server):
+    page, errors = open_page(browser, f"{server}/Label_propagation", "lp_before_select",
+                             height=1400)
+    try:
+        press(page, "Clear all labels")
+        assert labelled_count(page) == 0
+        chart = page.locator(CHARTS).first
+        serial = chart.evaluate("c => c.mlvizSerial || 0")
+        drag_select(page, chart, "select", [(0.05, 0.05), (0.95, 0.95)])
+        boxed = labelled_count(page)
+        assert boxed > 20, boxed
+        # one selection, one serial: the figure redrawn without the box sends nothing more
+        assert chart.evaluate("c => c.mlvizSerial") == serial + 1
+        press(page, "Clear all labels")
+        drag_select(page, chart, "lasso", [(0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95)])
+        lassoed = labelled_count(page)
+        assert 20 < lassoed, lassoed
+        page.screenshot(path=str(ARTIFACTS / "lp_after_lasso.png"))
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_only_charts_that_read_a_selection_offer_the_select_tools(browser, server):
+    page, errors = open_page(browser, f"{server}/", "home_modebar", height=1400)
+    try:
+        chart = page.locator(CHARTS).first
+        chart.hover()
+        tools = chart.locator(".modebar-btn").evaluate_all(
+            "bs => bs.map(b => b.getAttribute('data-val') || b.getAttribute('data-attr'))")
+        assert tools, "no mode bar"
+        assert "select" not in tools and "lasso" not in tools, tools
+        page.goto(f"{server}/Label_propagation")
+        wait_idle(page)
+        picker = page.locator(CHARTS).first
+        picker.hover()
+        tools = picker.locator(".modebar-btn").evaluate_all(
+            "bs => bs.map(b => b.getAttribute('data-val'))")
+        assert "select" in tools and "lasso" in tools, tools
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_charts_follow_their_column_when_the_sidebar_closes(browser, server):
+    page, errors = open_page(browser, f"{server}/", "home_sidebar_open", height=1400)
+    try:
+        chart = page.locator(CHARTS).first
+        width = "c => [c.querySelector('.main-svg').getBoundingClientRect().width, c.parentElement.clientWidth]"
+        drawn, column = chart.evaluate(width)
+        assert abs(drawn - column) <= 2, (drawn, column)
+        page.locator('[data-testid="stSidebar"]').hover()
+        page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+        page.wait_for_timeout(1500)
+        drawn_after, column_after = chart.evaluate(width)
+        assert column_after > column + 50, (column, column_after)
+        assert abs(drawn_after - column_after) <= 2, (drawn_after, column_after)
+        assert not errors, errors
+    finally:
+        page.close()

@@ -214,3 +214,14 @@ def test_weights_of_another_data_set_say_what_they_fit_and_what_is_needed():
 
     with pytest.raises(WeightsMismatch):
         load_model("mlp", 4, 3, saved("mlp", 64, 3))
+
+
+# ---------------------------------------------------------------- every point labelled
+def test_with_every_point_labelled_no_metric_reads_nan():
+    at = app_test(LABELS).run()
+    click(at, "lp_scatter", *range(600))  # the default two moons: 600 points
+    assert not at.exception
+    assert any("600 labelled" in c.value for c in at.caption)
+    shown = {m.label: (m.value, m.delta) for m in at.metric}
+    assert all("nan" not in f"{v} {dlt}".lower() for v, dlt in shown.values()), shown
+    assert shown["accuracy (unlabelled)"][0] == "–", shown

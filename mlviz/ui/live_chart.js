@@ -56,7 +56,9 @@ function listen(chart) {
   if (chart.mlvizListening) return;
   chart.mlvizListening = true;
   const send = (event) => {
-    if (!chart.mlvizSelect) return;
+    // plotly re-emits a selection the new figure dropped while Plotly.react draws it: only
+    // the user's own selections go to the server.
+    if (!chart.mlvizSelect || chart.mlvizDrawing) return;
     chart.mlvizSerial = (chart.mlvizSerial || 0) + 1;
     chart.mlvizSelect(selectionOf(event, chart.mlvizSerial));
   };
@@ -66,47 +68,98 @@ function listen(chart) {
   chart.on("plotly_deselect", () => send(null));
 }
 
-function withSelection(layout, config, modes) {
+// st.plotly_chart's mode bar: the select and lasso tools only where a selection is read.
+function withModes(layout, config, modes) {
   const remove = [...(config.modeBarButtonsToRemove || [])];
   if (!modes.includes("lasso")) remove.push("lasso2d");
   if (!modes.includes("box")) remove.push("select2d");
   return [
-    { hovermode: "closest", ...layout },
+    modes.length ? { hovermode: "closest", ...layout } : layout,
     { ...config, modeBarButtonsToRemove: remove },
   ];
+}
+
+function showError(chart, error) {
+  if (window.Plotly) window.Plotly.purge(chart);
+  let note = chart.parentElement.querySelector(".mlviz-chart-error");
+  if (!note) {
+    note = document.createElement("div");
+    note.className = "mlviz-chart-error";
+    chart.parentElement.appendChild(note);
+  }
+  note.textContent = `The chart could not be drawn (${error.message}): reload the page.`;
+}
+
+// Draws the newest figure handed to the chart, one Plotly.react at a time: a figure that
+// arrives while another is drawn is drawn after it, so the last one always wins.
+function draw(chart) {
+  const job = chart.mlvizLatest;
+  if (chart.mlvizBusy || !job || !job.figure || chart.dataset.drawn === job.digest) return;
+  chart.mlvizBusy = true;
+  loadPlotly(job.plotlyUrl)
+    .then((Plotly) => {
+      const { figure } = job;
+      const [layout, config] = withModes(figure.layout, job.config, job.modes);
+      chart.mlvizDrawing = true;
+      return Plotly.react(chart, { data: figure.data, layout, frames: figure.frames || [], config })
+        .then(() => {
+          if (!chart.mlvizLatest) Plotly.purge(chart); // unmounted while it was drawn
+          if (chart.mlvizLatest !== job) return; // unmounted, or a newer figure is waiting
+          if (job.modes.length) listen(chart);
+          chart.dataset.drawn = job.digest;
+        });
+    })
+    .catch((error) => showError(chart, error))
+    .finally(() => {
+      chart.mlvizDrawing = false;
+      chart.mlvizBusy = false;
+      if (chart.mlvizLatest) draw(chart);
+    });
+}
+
+// plotly's `responsive` follows the window only; the chart follows its column.
+function followWidth(chart, parentElement) {
+  if (chart.mlvizResize || typeof ResizeObserver === "undefined") return;
+  let width = parentElement.clientWidth;
+  let timer;
+  chart.mlvizResize = new ResizeObserver(() => {
+    if (parentElement.clientWidth === width) return;
+    width = parentElement.clientWidth;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (window.Plotly && chart.dataset.drawn) window.Plotly.Plots.resize(chart);
+    }, 100);
+  });
+  chart.mlvizResize.observe(parentElement);
+}
+
+function cleanup(chart) {
+  return () => {
+    chart.mlvizLatest = null;
+    delete chart.dataset.drawn;
+    chart.mlvizListening = false;
+    if (chart.mlvizResize) chart.mlvizResize.disconnect();
+    chart.mlvizResize = null;
+    if (window.Plotly) window.Plotly.purge(chart);
+  };
 }
 
 export default function ({ data, parentElement, setStateValue }) {
   const chart = parentElement.querySelector(".mlviz-chart");
   const modes = data.selection_modes || [];
   chart.mlvizSelect = modes.length ? (value) => setStateValue("selection", value) : null;
-  const cleanup = () => {
-    if (window.Plotly) window.Plotly.purge(chart);
-  };
+  chart.mlvizSerial = Math.max(chart.mlvizSerial || 0, data.serial || 0);
   chart.dataset.wanted = data.digest; // drawn === wanted: the chart shows this run's figure
-  if (chart.dataset.drawn === data.digest) return cleanup;
-  const rendering = (Number(chart.dataset.rendering || 0) + 1).toString();
-  chart.dataset.rendering = rendering;
+  followWidth(chart, parentElement);
+  if (chart.dataset.drawn === data.digest && !chart.mlvizBusy) {
+    chart.mlvizLatest = { digest: data.digest }; // on screen already: nothing to draw
+    return cleanup(chart);
+  }
   const figure = JSON.parse(data.figure);
-  chart.style.minHeight = `${figure.layout.height || 450}px`;
-  loadPlotly(data.plotly_url)
-    .then((Plotly) => {
-      if (chart.dataset.rendering !== rendering) return undefined; // a newer figure came in
-      const [layout, config] = modes.length
-        ? withSelection(figure.layout, data.config, modes)
-        : [figure.layout, data.config];
-      return Plotly.react(chart, {
-        data: figure.data,
-        layout,
-        frames: figure.frames || [],
-        config,
-      }).then(() => {
-        if (modes.length) listen(chart);
-        chart.dataset.drawn = data.digest;
-      });
-    })
-    .catch((error) => {
-      chart.textContent = `The chart could not be drawn (${error.message}): reload the page.`;
-    });
-  return cleanup;
+  chart.style.minHeight = `${Number(figure.layout.height) || 450}px`;
+  chart.mlvizLatest = {
+    figure, digest: data.digest, config: data.config, modes, plotlyUrl: data.plotly_url,
+  };
+  draw(chart);
+  return cleanup(chart);
 }

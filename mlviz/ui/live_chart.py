@@ -97,11 +97,21 @@ def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
             "config": {**config, "responsive": True},
             "plotly_url": plotly_js_url(),
             "selection_modes": list(selection_modes),
+            "serial": _selection_serial(key) if selection_modes else 0,
         },
         key=key,
         width="stretch",
         **selecting,
     )
+
+
+def _selection_serial(key: str) -> int:
+    """The serial of the selection the server holds for ``key`` (0 without one): a chart
+    mounted anew counts on from it, so its next selection is still a new one."""
+    try:
+        return int(st.session_state[key]["selection"]["serial"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return 0
 
 
 def _selected() -> None:
