@@ -475,21 +475,21 @@ def test_box_and_lasso_selections_label_the_points_inside(browser, server):
         page.close()
 
 
+def modebar_tools(chart) -> list[str | None]:
+    chart.hover()
+    return chart.locator(".modebar-btn").evaluate_all(
+        "bs => bs.map(b => b.getAttribute('data-val') || b.getAttribute('data-attr'))")
+
+
 def test_only_charts_that_read_a_selection_offer_the_select_tools(browser, server):
     page, errors = open_page(browser, f"{server}/", "home_modebar", height=1400)
     try:
-        chart = page.locator(CHARTS).first
-        chart.hover()
-        tools = chart.locator(".modebar-btn").evaluate_all(
-            "bs => bs.map(b => b.getAttribute('data-val') || b.getAttribute('data-attr'))")
+        tools = modebar_tools(page.locator(CHARTS).first)
         assert tools, "no mode bar"
         assert "select" not in tools and "lasso" not in tools, tools
         page.goto(f"{server}/Label_propagation")
         wait_idle(page)
-        picker = page.locator(CHARTS).first
-        picker.hover()
-        tools = picker.locator(".modebar-btn").evaluate_all(
-            "bs => bs.map(b => b.getAttribute('data-val'))")
+        tools = modebar_tools(page.locator(CHARTS).first)
         assert "select" in tools and "lasso" in tools, tools
         assert not errors, errors
     finally:
