@@ -97,7 +97,7 @@ def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
             "config": {**config, "responsive": True},
             "plotly_url": plotly_js_url(),
             "selection_modes": list(selection_modes),
-            "serial": _selection_serial(key) if selection_modes else 0,
+            "serial": selection_serial(st.session_state.get(key)) if selection_modes else 0,
         },
         key=key,
         width="stretch",
@@ -105,12 +105,12 @@ def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
     )
 
 
-def _selection_serial(key: str) -> int:
-    """The serial of the selection the server holds for ``key`` (0 without one): a chart
+def selection_serial(event: Any) -> int:
+    """The serial of a live chart's state value ``event`` (0 without a selection): a chart
     mounted anew counts on from it, so its next selection is still a new one."""
     try:
-        return int(st.session_state[key]["selection"]["serial"])
-    except (KeyError, TypeError, ValueError, AttributeError):
+        return int(event["selection"]["serial"])
+    except (KeyError, TypeError, ValueError):
         return 0
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 from mlviz import datasets as ds
 from mlviz.figures import PLOTLY_CONFIG, selected_point_ids
 from mlviz.ui import state
-from mlviz.ui.live_chart import live_chart
+from mlviz.ui.live_chart import live_chart, selection_serial
 
 log = logging.getLogger("mlviz")
 
@@ -96,10 +96,7 @@ def new_selection(chart_key: str) -> list[int]:
     if not picked:
         st.session_state.pop(memory, None)
         return []
-    try:
-        serial = event["selection"].get("serial")
-    except (KeyError, TypeError, AttributeError):
-        serial = None
+    serial = selection_serial(event)
     if (serial, picked) != st.session_state.get(memory):
         st.session_state[memory] = (serial, picked)
         return picked
