@@ -77,7 +77,7 @@ IDLE_JS = """() => !!document.querySelector('IDLE')
     && !document.querySelector('[data-testid="stSkeleton"]')
     && document.querySelectorAll('[data-testid="stElementContainer"]').length > 0
     && [...document.querySelectorAll('.mlviz-chart')].every(
-        c => c.dataset.wanted && c.dataset.drawn === c.dataset.wanted)""".replace("IDLE", IDLE)
+        c => c.dataset.wanted && (c.dataset.drawn === c.dataset.wanted || c.dataset.inView === "0"))""".replace("IDLE", IDLE)
 
 
 # --- server and its memory ---------------------------------------------------------------

@@ -27,7 +27,7 @@ IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHARTS = '[data-testid="mlvizChart"]'
 """The app's plotly charts (``mlviz.ui.live_chart``)."""
 LIVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')].every(
-    c => c.dataset.wanted && c.dataset.drawn === c.dataset.wanted)"""
+    c => c.dataset.wanted && (c.dataset.drawn === c.dataset.wanted || c.dataset.inView === "0"))"""
 
 
 def _missing() -> str | None:
@@ -509,6 +509,37 @@ def test_charts_follow_their_column_when_the_sidebar_closes(browser, server):
         drawn_after, column_after = chart.evaluate(width)
         assert column_after > column + 50, (column, column_after)
         assert abs(drawn_after - column_after) <= 2, (drawn_after, column_after)
+        assert not errors, errors
+    finally:
+        page.close()
+
+
+def test_charts_out_of_view_are_drawn_when_scrolled_to(browser, server):
+    """A short window on the smoothing page: the charts far below the fold are not drawn
+    (no work for the browser), not even after a slider move; scrolled to, each shows the
+    figure of the current settings, the one a fresh load of the page's URL draws."""
+    page, errors = open_page(browser, f"{server}/Ranking_as_smoothing", "lazy_top", height=800)
+    try:
+        exact = page.locator(f".st-key-smooth_exact {CHARTS}")
+        assert exact.get_attribute("data-in-view") == "0"
+        assert exact.locator(".main-svg").count() == 0, "drawn while out of view"
+        slider = page.get_by_role("slider", name="α of h_α on the graph").first
+        slider.focus()
+        page.keyboard.press("ArrowLeft")
+        wait_idle(page)
+        assert exact.locator(".main-svg").count() == 0, "drawn while out of view"
+        exact.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "c => c.dataset.inView === '1' && c.dataset.drawn === c.dataset.wanted",
+            arg=exact.element_handle(), timeout=60_000)
+        figure = exact.evaluate("c => JSON.stringify(c.data)")
+        fresh, fresh_errors = open_page(browser, page.url, "lazy_fresh", height=4000)
+        try:
+            fresh_exact = fresh.locator(f".st-key-smooth_exact {CHARTS}")
+            assert fresh_exact.evaluate("c => JSON.stringify(c.data)") == figure
+            assert not fresh_errors, fresh_errors
+        finally:
+            fresh.close()
         assert not errors, errors
     finally:
         page.close()

@@ -2,6 +2,8 @@
 // <div> with Plotly.react, which reuses its WebGL context and DOM and redraws only what
 // changed. Loaded by mlviz/ui/live_chart.py as a Streamlit components-v2 module.
 
+const VIEW_MARGIN_PX = 400; // drawn this far before it scrolls into view
+
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.mlvizPlotly) {
@@ -92,9 +94,11 @@ function showError(chart, error) {
 
 // Draws the newest figure handed to the chart, one Plotly.react at a time: a figure that
 // arrives while another is drawn is drawn after it, so the last one always wins.
+// A chart out of view waits (data-in-view="0") until it nears the screen.
 function draw(chart) {
   const job = chart.mlvizLatest;
   if (chart.mlvizBusy || !job || !job.figure || chart.dataset.drawn === job.digest) return;
+  if (chart.dataset.inView !== "1") return;
   chart.mlvizBusy = true;
   loadPlotly(job.plotlyUrl)
     .then((Plotly) => {
@@ -133,6 +137,29 @@ function followWidth(chart, parentElement) {
   chart.mlvizResize.observe(parentElement);
 }
 
+function scrollParent(element) {
+  for (let p = element.parentElement; p; p = p.parentElement) {
+    const overflow = getComputedStyle(p).overflowY;
+    if (overflow === "auto" || overflow === "scroll") return p;
+  }
+  return null;
+}
+
+// Draws a chart only near the screen: a page's charts below the fold, in a closed expander or
+// in another tab cost the browser nothing until the student gets there, on every rerun.
+function watchView(chart) {
+  if (chart.mlvizView) return;
+  if (typeof IntersectionObserver === "undefined") {
+    chart.dataset.inView = "1";
+    return;
+  }
+  chart.mlvizView = new IntersectionObserver((entries) => {
+    chart.dataset.inView = entries[entries.length - 1].isIntersecting ? "1" : "0";
+    draw(chart);
+  }, { root: scrollParent(chart), rootMargin: `${VIEW_MARGIN_PX}px 0px` });
+  chart.mlvizView.observe(chart);
+}
+
 function cleanup(chart) {
   return () => {
     chart.mlvizLatest = null;
@@ -140,6 +167,9 @@ function cleanup(chart) {
     chart.mlvizListening = false;
     if (chart.mlvizResize) chart.mlvizResize.disconnect();
     chart.mlvizResize = null;
+    if (chart.mlvizView) chart.mlvizView.disconnect();
+    chart.mlvizView = null;
+    delete chart.dataset.inView;
     if (window.Plotly) window.Plotly.purge(chart);
   };
 }
@@ -160,6 +190,7 @@ export default function ({ data, parentElement, setStateValue }) {
   chart.mlvizLatest = {
     figure, digest: data.digest, config: data.config, modes, plotlyUrl: data.plotly_url,
   };
+  watchView(chart);
   draw(chart);
   return cleanup(chart);
 }
