@@ -348,6 +348,18 @@ FIGURES_JS = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]'
         f => f.data), title: c.layout.title && c.layout.title.text})}))"""
 
 
+def fresh_load_draws(browser, url: str, shot: str, read, height: int = 2400):
+    """What ``read(page)`` finds on a fresh load of ``url`` (its own page, closed after; no
+    page error allowed)."""
+    fresh, errors = open_page(browser, url, shot, height=height)
+    try:
+        found = read(fresh)
+        assert not errors, errors
+        return found
+    finally:
+        fresh.close()
+
+
 def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
     """α moved: the picker, the animation and the convergence plot are the same nodes (Plotly.react, no
     new element or WebGL context), they show the new α's figures, and those are exactly what
@@ -368,13 +380,9 @@ def test_a_slider_move_redraws_the_live_charts_in_place(browser, server):
         changed = [a["figure"] != b["figure"] for a, b in zip(after, before)]
         assert changed == [False, True, True], "the animation and convergence show the new α"
         assert "alpha=0.97" in page.url
-        fresh, fresh_errors = open_page(browser, page.url, "live_fresh")
-        try:
-            assert [c["figure"] for c in fresh.evaluate(FIGURES_JS)] == \
-                [c["figure"] for c in after]
-            assert not fresh_errors, fresh_errors
-        finally:
-            fresh.close()
+        assert fresh_load_draws(browser, page.url, "live_fresh",
+                                lambda p: [c["figure"] for c in p.evaluate(FIGURES_JS)]) == \
+            [c["figure"] for c in after]
         assert not errors, errors
     finally:
         page.close()
@@ -533,13 +541,9 @@ def test_charts_out_of_view_are_drawn_when_scrolled_to(browser, server):
             "c => c.dataset.inView === '1' && c.dataset.drawn === c.dataset.wanted",
             arg=exact.element_handle(), timeout=60_000)
         figure = exact.evaluate("c => JSON.stringify(c.data)")
-        fresh, fresh_errors = open_page(browser, page.url, "lazy_fresh", height=4000)
-        try:
-            fresh_exact = fresh.locator(f".st-key-smooth_exact {CHARTS}")
-            assert fresh_exact.evaluate("c => JSON.stringify(c.data)") == figure
-            assert not fresh_errors, fresh_errors
-        finally:
-            fresh.close()
+        assert fresh_load_draws(browser, page.url, "lazy_fresh", lambda p: p.locator(
+            f".st-key-smooth_exact {CHARTS}").evaluate("c => JSON.stringify(c.data)"),
+            height=4000) == figure
         assert not errors, errors
     finally:
         page.close()
