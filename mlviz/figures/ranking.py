@@ -232,7 +232,9 @@ def diffusion_animation(
         for name, trace in zip(shown_errors, trackers):
             data.append(dict(type="scatter", x=[t], y=[shown_errors[name][t]]))
             idx.append(trace)
-        frames.append(go.Frame(data=data, traces=idx, name=str(t)))
+        # not validated: the traces' types and keys are those above (at 20,000 points, 31 frames
+        # took 0.11 s to validate and 0.02 s not to, for the same JSON)
+        frames.append(go.Frame(data=data, traces=idx, name=str(t), _validate=False))
     fig.frames = frames
     fig.update_layout(**_play_controls(steps, frame_ms, redraw=trace_type is go.Scattergl))
     apply_layout(fig, height=fig.layout.height, kind="map", margin=dict(t=60, b=90),
