@@ -44,7 +44,12 @@ if TYPE_CHECKING:
     from mlviz.ui.sidebar import Workspace
 
 NICE = 10
-QUIET_S = 1.0
+QUIET_S = 2.0
+"""Seconds without a page script before a step starts: the browser draws for 1.5–2.5 s after
+the ranking page's script at 20,000 points. At 20,000 × 256 (``bench_browser_20k.py``, three
+runs each) 1 s let the mining step start under that drawing (the ranking page's first visit
+2.1–4.0 s); 3 s left the eigenpairs to the smoothing page itself (its visit 2.8–3.6 s); 2 s:
+ranking 2.6–2.7 s, smoothing 1.7–2.1 s."""
 MAX_WAIT_S = 60.0
 SCRIPT_THREAD = "ScriptRunner.scriptThread"  # Streamlit's: one alive while a script runs
 _log = logging.getLogger(__name__)
