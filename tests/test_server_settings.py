@@ -40,3 +40,14 @@ def test_training_off_turns_the_train_buttons_off(monkeypatch, page, label):
     assert_clean(at)
     button = next(b for b in at.button if b.label.startswith(label))
     assert button.disabled and "turned off" in button.help
+
+
+def test_the_server_watches_no_source_files():
+    """Each session's file watcher walked every loaded module after each run that followed a
+    new import (0.26-0.31 s each): 12 sessions used 84 s of server CPU with it, 56 s without."""
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["server"]["runOnSave"] is False

@@ -37,6 +37,23 @@ def test_each_key_is_worked_once_in_order_on_one_low_priority_thread():
         assert {nice for _, _, nice in seen} == {os.getpriority(os.PRIO_PROCESS, 0) + NICE}
 
 
+def test_a_step_runs_with_one_blas_thread_and_the_limit_is_lifted_after():
+    """The thread is niced, OpenBLAS's worker threads are not: a step's BLAS stays on it."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    before = blas_threads()
+    if not before:
+        pytest.skip("no BLAS library seen by threadpoolctl")
+    ups, inside = WarmUps(), []
+    assert ups.submit(("blas",), [lambda: inside.append(blas_threads())])
+    ups.jobs.join()
+    assert inside == [{1}]
+    assert blas_threads() == before
+
+
 def test_a_finished_step_no_longer_holds_its_data_set():
     import weakref
 
