@@ -44,12 +44,11 @@ if TYPE_CHECKING:
     from mlviz.ui.sidebar import Workspace
 
 NICE = 10
-QUIET_S = 2.0
-"""Seconds without a page script before a step starts: the browser draws for 1.5–2.5 s after
-the ranking page's script at 20,000 points. At 20,000 × 256 (``bench_browser_20k.py``, three
-runs each) 1 s let the mining step start under that drawing (the ranking page's first visit
-2.1–4.0 s); 3 s left the eigenpairs to the smoothing page itself (its visit 2.8–3.6 s); 2 s:
-ranking 2.6–2.7 s, smoothing 1.7–2.1 s."""
+QUIET_S = 1.0
+"""Seconds without a page script before a step starts. At 20,000 × 256 (``bench_browser_20k.py``,
+which moves on as soon as a page is idle) 2 s kept the mining step from starting under the
+ranking page's drawing, but it rarely found 2 s before the mining page was opened, which then
+computed its rankings itself (first visit 3.0–4.2 s in five runs of six, against 0.9–1.5 s)."""
 MAX_WAIT_S = 60.0
 SCRIPT_THREAD = "ScriptRunner.scriptThread"  # Streamlit's: one alive while a script runs
 _log = logging.getLogger(__name__)
