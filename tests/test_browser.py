@@ -337,6 +337,12 @@ def test_large_data_shows_the_query_star_and_every_top_k_row(browser, server):
         assert red > 30, f"no red star at the query ({red} red pixels)"
         table = page.locator('[data-testid="stDataFrame"]').first
         assert table.bounding_box()["height"] >= 35 * 21, table.bounding_box()
+        canvases = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="mlvizChart"] canvas.gl-canvas')]
+                  .map(c => [c.width, c.getBoundingClientRect().width, window.devicePixelRatio])""")
+        assert canvases, "WebGL canvases"
+        for pixels, css, ratio in canvases:  # plotly's default ratio 2: four times the pixels
+            assert abs(pixels - css * ratio) <= 1, canvases
         assert not errors, errors
     finally:
         page.close()

@@ -71,13 +71,20 @@ function listen(chart) {
 }
 
 // st.plotly_chart's mode bar: the select and lasso tools only where a selection is read.
+// WebGL canvases at the screen's own pixel ratio: plotly's default, 2, gives each of a WebGL
+// figure's three canvases four times the pixels on an ordinary screen, all cleared and drawn
+// (in software where the browser has no GPU). PNG downloads keep plotly's own ratio.
+function glPixelRatio() {
+  return Math.min(2, Math.max(1, window.devicePixelRatio || 1));
+}
+
 function withModes(layout, config, modes) {
   const remove = [...(config.modeBarButtonsToRemove || [])];
   if (!modes.includes("lasso")) remove.push("lasso2d");
   if (!modes.includes("box")) remove.push("select2d");
   return [
     modes.length ? { hovermode: "closest", ...layout } : layout,
-    { ...config, modeBarButtonsToRemove: remove },
+    { plotGlPixelRatio: glPixelRatio(), ...config, modeBarButtonsToRemove: remove },
   ];
 }
 
