@@ -50,7 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+sys.path.insert(0, str(ROOT))
+
 from _data import machine_info  # noqa: E402
+
+from mlviz.ui.live_chart import CHARTS_SETTLED_JS  # noqa: E402
 
 CHROMIUM = os.environ.get("MLVIZ_CHROMIUM", "/usr/bin/chromium")
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -76,8 +80,7 @@ QUEUE_TEXT = "Waiting for a free training slot"
 IDLE_JS = """() => !!document.querySelector('IDLE')
     && !document.querySelector('[data-testid="stSkeleton"]')
     && document.querySelectorAll('[data-testid="stElementContainer"]').length > 0
-    && [...document.querySelectorAll('.mlviz-chart')].every(
-        c => c.dataset.wanted && (c.dataset.drawn === c.dataset.wanted || c.dataset.inView === "0"))""".replace("IDLE", IDLE)
+    && CHARTS_SETTLED""".replace("IDLE", IDLE).replace("CHARTS_SETTLED", CHARTS_SETTLED_JS)
 
 
 # --- server and its memory ---------------------------------------------------------------

@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 from conftest import PAGE_FILES, ROOT
 
+from mlviz.ui.live_chart import CHARTS_SETTLED_JS
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("MLVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -26,8 +28,7 @@ ARTIFACTS = Path(os.environ.get("MLVIZ_ARTIFACTS", ROOT / "test-artifacts"))
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 CHARTS = '[data-testid="mlvizChart"]'
 """The app's plotly charts (``mlviz.ui.live_chart``)."""
-LIVE_DRAWN = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')].every(
-    c => c.dataset.wanted && (c.dataset.drawn === c.dataset.wanted || c.dataset.inView === "0"))"""
+LIVE_DRAWN = f"() => {CHARTS_SETTLED_JS}"
 
 
 def _missing() -> str | None:

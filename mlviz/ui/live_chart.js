@@ -70,7 +70,6 @@ function listen(chart) {
   chart.on("plotly_deselect", () => send(null));
 }
 
-// st.plotly_chart's mode bar: the select and lasso tools only where a selection is read.
 // WebGL canvases at the screen's own pixel ratio: plotly's default, 2, gives each of a WebGL
 // figure's three canvases four times the pixels on an ordinary screen, all cleared and drawn
 // (in software where the browser has no GPU). PNG downloads keep plotly's own ratio.
@@ -78,6 +77,7 @@ function glPixelRatio() {
   return Math.min(2, Math.max(1, window.devicePixelRatio || 1));
 }
 
+// st.plotly_chart's mode bar: the select and lasso tools only where a selection is read.
 function withModes(layout, config, modes) {
   const remove = [...(config.modeBarButtonsToRemove || [])];
   if (!modes.includes("lasso")) remove.push("lasso2d");

@@ -49,6 +49,13 @@ PLOTLY_JS_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 PLOTLY_JS = "plotly.min.js"
 CHART_CLASS = "mlviz-chart"
 TEST_ID = "mlvizChart"
+CHARTS_SETTLED_JS = (
+    f"[...document.querySelectorAll('.{CHART_CLASS}')].every(c => c.dataset.wanted && "
+    "(c.dataset.drawn === c.dataset.wanted || c.dataset.inView === '0'))"
+)
+"""A JavaScript expression, true when every chart on the page shows its newest figure
+(``data-drawn`` equals ``data-wanted``, set by ``live_chart.js``) or waits out of view: what the
+browser tests and benchmarks wait for."""
 
 _plotly_files = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
 _renderer = st.components.v2.component(

@@ -12,10 +12,11 @@ a browser drawing on the same cores goes first. Its BLAS runs in this thread onl
 thread while a step runs: OpenBLAS's workers would keep the server's priority): at 20,000 ×
 256, the eigenpairs took 1.09 s of CPU so against 1.30 s on two threads, the anchors'
 rankings 0.87 s against 1.33 s. The limit is the process's, so a page script that runs
-beside a step has one BLAS thread too, for at most that step's length. A page opened before its work is done waits for that one
-computation (Streamlit's caches compute a key once) instead of starting its own; the mining
-page's wait cannot be cut short by a slider move (Streamlit waits on the cache's lock), the
-smoothing page's can. The pages' own timings for their wait estimates ignore this thread, whose
+beside a step has one BLAS thread too, for at most that step's length.
+
+A page opened before its work is done waits for that one computation (Streamlit's caches
+compute a key once) instead of starting its own; the mining page's wait cannot be cut short by
+a slider move (Streamlit waits on the cache's lock), the smoothing page's can. The pages' own timings for their wait estimates ignore this thread, whose
 times its low priority stretches.
 
 Off with ``MLVIZ_WARM_UP=off`` (:mod:`mlviz.ui.server`).
