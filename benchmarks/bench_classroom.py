@@ -42,6 +42,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -83,6 +84,41 @@ IDLE_JS = """() => !!document.querySelector('IDLE')
     && CHARTS_SETTLED""".replace("IDLE", IDLE).replace("CHARTS_SETTLED", CHARTS_SETTLED_JS)
 
 
+FLOOR_PAGE = """import sys
+sys.path.insert(0, {root!r})
+import numpy as np, plotly.graph_objects as go, streamlit as st
+from mlviz.ui.live_chart import live_chart
+
+st.set_page_config(page_title={title!r}, layout="wide")
+st.title({title!r})
+X = np.random.default_rng(0).normal(size=(600, 2))
+scale = (1.0 if st.toggle("Stretch", value=True) else 0.5) if {home!r} else st.slider(
+    "A parameter", 0.0, 1.0, 0.5, 0.05)
+live_chart(go.Figure(go.Scatter(x=X[:, 0], y=X[:, 1] * scale, mode="markers")), key="c",
+           config={{}})
+if {train!r} and st.button({button!r}):
+    st.write("3 epochs done")
+"""
+
+
+def write_floor_app(folder: Path) -> Path:
+    """A minimal app with the tour's page names, for ``--floor``: each page a title, one
+    slider (home: a toggle) and one 600-point chart drawn by the app's live chart; the deep LP
+    page's train button only writes "epochs done". What Streamlit, plotly.js and the browsers
+    cost on this machine for the same walk, whatever the app draws."""
+    (folder / "pages").mkdir(parents=True, exist_ok=True)
+    (folder / ".streamlit").mkdir(exist_ok=True)
+    (folder / ".streamlit" / "config.toml").write_text(
+        (ROOT / ".streamlit" / "config.toml").read_text().replace(
+            "showSidebarNavigation = false", "showSidebarNavigation = true"))
+    for name, _, path in TOUR:
+        page = path.split("?")[0].strip("/")
+        text = FLOOR_PAGE.format(root=str(ROOT), title=page or "home", home=not page,
+                                 train=name == "deep LP", button=TRAIN_BUTTON)
+        (folder / (f"pages/{page}.py" if page else "app.py")).write_text(text)
+    return folder
+
+
 # --- server and its memory ---------------------------------------------------------------
 
 
@@ -93,14 +129,15 @@ def free_port() -> int:
 
 
 def start_server(port: int, log_path: Path, app_args: tuple[str, ...] = (),
-                 env: dict | None = None) -> subprocess.Popen:
-    """``streamlit run app.py`` on ``port``; ``app_args`` go to the app after ``--``."""
+                 env: dict | None = None, app_dir: Path = ROOT) -> subprocess.Popen:
+    """``streamlit run app.py`` in ``app_dir`` on ``port``; ``app_args`` go to the app after
+    ``--``."""
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false", *(("--", *app_args) if app_args else ())],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        cwd=app_dir, stdout=log, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -331,7 +368,7 @@ async def session(browser, base: str, index: int, trains: bool, delay: float,
             t0 = time.perf_counter()
             try:
                 if how == "menu":
-                    await page.locator(f'[data-testid="stSidebar"] a[href="{path}"]').first.click(
+                    await page.locator(f'[data-testid="stSidebar"] a[href$="{path}"]').first.click(
                         timeout=step_timeout * 1000)
                     await _rerun_done(page, step_timeout)
                 else:
@@ -414,6 +451,9 @@ def summarise(records: list[dict], peak_rss: int, n: int, wall: float) -> dict:
         "training_longest_s": max((t["total_s"] for t in done), default=None),
         "peak_rss_mib": peak_rss / 2**20,
         "errors": sum(p["errors"] for p in pages),
+        "loads_within_20s": sum(p["load_s"] is not None and p["load_s"] <= 20
+                                for r in records for p in r["pages"]),
+        "loads": sum(len(r["pages"]) for r in records),
     }
 
 
@@ -430,6 +470,7 @@ def table(s: dict) -> str:
                     f"{fmt(p['move_median_s'])} | {fmt(p['move_worst_s'])} | {p['app_errors']} | "
                     f"{p['step_failures']} |")
     rows.append("")
+    rows.append(f"Page loads idle within 20 s: {s['loads_within_20s']} of {s['loads']}.")
     rows.append(f"Training: {s['training_meant']} sessions meant to train, "
                 f"{s['training_requested']} pressed the button, {s['training_completed']} runs "
                 f"completed; longest wait in the queue {s['queue_wait_longest_s']:.1f} s; "
@@ -453,6 +494,8 @@ def main() -> None:
                              "the sessions cut short count as lost")
     parser.add_argument("--spread", type=float, default=30.0,
                         help="the sessions start spread over this many seconds")
+    parser.add_argument("--floor", action="store_true",
+                        help="walk a minimal app instead (one slider and one chart a page)")
     parser.add_argument("--urls-only", action="store_true",
                         help="open every page from its address (a new page load each)")
     args = parser.parse_args()
@@ -462,7 +505,8 @@ def main() -> None:
     port = args.port or free_port()
     results = ROOT / "benchmarks" / "results"
     results.mkdir(parents=True, exist_ok=True)
-    server = start_server(port, Path(f"/tmp/classroom_{n}_streamlit.log"))
+    app_dir = write_floor_app(Path(tempfile.mkdtemp())) if args.floor else ROOT
+    server = start_server(port, Path(f"/tmp/classroom_{n}_streamlit.log"), app_dir=app_dir)
     sampler = RssSampler(server.pid)
     sampler.start()
     cpu0, busy0 = cpu_seconds(server.pid), machine_busy_seconds()
@@ -491,8 +535,10 @@ def main() -> None:
            "rss_samples": sampler.samples[::2],
            "settings": {"step_timeout_s": args.step_timeout,
                         "train_timeout_s": args.train_timeout, "spread_s": args.spread,
-                        "run_timeout_s": args.run_timeout, "urls_only": URLS_ONLY}}
-    path = results / f"classroom_{n}{'_urls' if URLS_ONLY else ''}.json"
+                        "run_timeout_s": args.run_timeout, "urls_only": URLS_ONLY,
+                        "floor": args.floor}}
+    path = results / (f"classroom_{n}{'_urls' if URLS_ONLY else ''}"
+                      f"{'_floor' if args.floor else ''}.json")
     path.write_text(json.dumps(out, indent=1))
     print(table(summary))
     print(f"\nwrote {path.relative_to(ROOT)}")
