@@ -50,7 +50,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 sys.path.insert(0, str(ROOT))
 
 from _data import machine_info  # noqa: E402

@@ -16,8 +16,8 @@ beside a step has one BLAS thread too, for at most that step's length.
 
 A page opened before its work is done waits for that one computation (Streamlit's caches
 compute a key once) instead of starting its own; the mining page's wait cannot be cut short by
-a slider move (Streamlit waits on the cache's lock), the smoothing page's can. The pages' own timings for their wait estimates ignore this thread, whose
-times its low priority stretches.
+a slider move (Streamlit waits on the cache's lock), the smoothing page's can. The pages' own
+timings for their wait estimates ignore this thread, whose times its low priority stretches.
 
 Off with ``MLVIZ_WARM_UP=off`` (:mod:`mlviz.ui.server`).
 """
