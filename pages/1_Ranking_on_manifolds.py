@@ -123,12 +123,14 @@ with pick_col, st.expander("The formulas, with your settings", expanded=True):
     st.latex(rf"\mathbf f^{{(\tau)}} = {alpha:g}\,\mathcal W\mathbf f^{{(\tau-1)}} + {1 - alpha:.3g}\,\mathbf y")
     st.latex(rf"\mathcal L_\alpha \mathbf f=\mathbf y,\quad \mathcal L_\alpha=\frac{{I-{alpha:g}\,\mathcal W}}{{{1 - alpha:.3g}}}")
     st.markdown(
-        "𝒲 = D^−½ W D^−½ is the graph's normalized adjacency, **y** is 1 at the queries and 0 "
-        "elsewhere, and **f*** = (1−α)(I−α𝒲)⁻¹**y** is the exact solution both reach. "
-        f"The walk's error shrinks like α^τ = {alpha:g}^τ; CG's like "
-        f"((√κ−1)/(√κ+1))^τ with κ = (1+α)/(1−α) = {kappa:.4g}, i.e. "
-        f"{cg_rate(alpha):.3f}^τ, κ being the condition number "
-        "of ℒ_α: the larger α, the wider the gap between them."
+        r"$\mathcal W = D^{-1/2} W D^{-1/2}$ is the graph's normalized adjacency, $\mathbf y$ is "
+        r"1 at the queries and 0 elsewhere, and $\mathbf f^* = (1-\alpha)(I-\alpha\mathcal W)^{-1}"
+        r"\mathbf y$ is the exact solution both reach. "
+        f"The walk's error shrinks like $\\alpha^\\tau = {alpha:g}^\\tau$; CG's like "
+        f"$\\left(\\frac{{\\sqrt\\kappa-1}}{{\\sqrt\\kappa+1}}\\right)^\\tau$ with "
+        f"$\\kappa = (1+\\alpha)/(1-\\alpha) = {kappa:.4g}$, i.e. $"
+        f"{cg_rate(alpha):.3f}^\\tau$, $\\kappa$ being the condition number "
+        r"of $\mathcal L_\alpha$: the larger $\alpha$, the wider the gap between them."
     )
 
 with ctrl_col:

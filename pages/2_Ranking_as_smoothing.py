@@ -158,7 +158,7 @@ with left, ui.guard("the 1-D filter"):
     ui.show_chart(fig, key="smooth_1d")
     undirected = {
         "step": "so the step starts to rise before it happens; near the ends a point has one "
-                "neighbour instead of two, which the normalization D^−½WD^−½ weighs "
+                "neighbour instead of two, which the normalization $D^{-1/2}WD^{-1/2}$ weighs "
                 "differently, hence the dip at the last samples.",
         "impulse": "so the impulse spreads to both sides, symmetrically, where the moving "
                    "average only carries it forward.",
