@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -406,14 +407,14 @@ live_chart(fig, "live", PLOTLY_CONFIG)
 """
 
 
-def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
-    """A live chart's template is the one Streamlit's frontend gives an st.plotly_chart in this
-    app's theme: mlviz/ui/plotly_theme.json is still true of the Streamlit in use."""
-    import json
+@contextmanager
+def probe_server(tmp_path, source: str):
+    """``streamlit run`` of a small probe app (``source``, with this checkout on its path and
+    the app's ``.streamlit`` config); yields its URL."""
     import shutil
 
     (tmp_path / "probe.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-                                       + THEME_PROBE)
+                                       + source)
     shutil.copytree(ROOT / ".streamlit", tmp_path / ".streamlit")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -431,7 +432,19 @@ def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
                     break
             except OSError:
                 time.sleep(0.3)
-        page, errors = open_page(browser, f"http://127.0.0.1:{port}/", "live_theme", 1200)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
+    """A live chart's template is the one Streamlit's frontend gives an st.plotly_chart in this
+    app's theme: mlviz/ui/plotly_theme.json is still true of the Streamlit in use."""
+    import json
+
+    with probe_server(tmp_path, THEME_PROBE) as url:
+        page, errors = open_page(browser, url, "live_theme", 1200)
         page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
         native, live = page.evaluate("""() => [
             document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot'),
@@ -441,9 +454,52 @@ def test_live_charts_look_like_streamlit_charts(browser, tmp_path):
         assert json.loads(live)[1] == "<b>t</b>" and "<b>t</b>" in json.loads(native)[1]
         assert not errors, errors
         page.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+
+
+BUNDLE_PROBE = """
+import plotly.graph_objects as go
+import streamlit as st
+from mlviz.figures import PLOTLY_CONFIG
+from mlviz.ui.live_chart import live_chart
+webgl = st.toggle("WebGL")
+top = st.slider("top", 1, 9, 3)
+live_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 2, top], mode="markers")), "svg",
+           PLOTLY_CONFIG)
+trace = go.Scattergl if webgl else go.Scatter
+live_chart(go.Figure(trace(x=[1, 2, 3], y=[3, 1, 2], mode="markers")), "gl", PLOTLY_CONFIG)
+"""
+BUNDLES_JS = """() => performance.getEntriesByType('resource').map(r => r.name)
+    .filter(n => /plotly[^/]*\\.js$/.test(n)).map(n => n.split('/').pop()).sort()"""
+
+
+def test_charts_take_the_basic_plotly_bundle_until_one_needs_webgl(browser, tmp_path):
+    """Scatter figures load only plotly.js's basic bundle; a WebGL figure loads the full one,
+    and after that a chart the basic bundle drew is redrawn by the full one, all in place."""
+    with probe_server(tmp_path, BUNDLE_PROBE) as url:
+        page, errors = open_page(browser, url, "bundles_basic", 1400)
+        try:
+            assert page.evaluate(BUNDLES_JS) == ["plotly-basic.min.js"]
+            types = """() => [...document.querySelectorAll('[data-testid="mlvizChart"]')]
+                .map(c => [c._fullData[0].type, c._fullData[0].y.join()])"""
+            assert page.evaluate(types) == [["scatter", "1,2,3"], ["scatter", "3,1,2"]]
+            page.locator('[data-testid="stCheckbox"] label').first.click()
+            page.wait_for_timeout(500)
+            wait_idle(page)
+            assert page.evaluate(BUNDLES_JS) == ["plotly-basic.min.js", "plotly.min.js"]
+            assert page.evaluate(types) == [["scatter", "1,2,3"], ["scattergl", "3,1,2"]]
+            assert page.locator(f"{CHARTS} canvas").count() > 0, "the WebGL chart's canvas"
+            slider = page.get_by_role("slider", name="top").first
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(500)
+            wait_idle(page)
+            assert page.evaluate(types) == [["scatter", "1,2,4"], ["scattergl", "3,1,2"]]
+            assert page.locator(f"{CHARTS} .scatterlayer .point").count() == 3
+            assert page.evaluate(f"""() => [...document.querySelectorAll('{CHARTS}')]
+                .every(c => c.mlvizPlotly === window.Plotly)"""), "both drawn by the full bundle"
+            assert not errors, errors
+        finally:
+            page.close()
 
 
 def labelled_count(page) -> int:

@@ -4,21 +4,31 @@
 
 const VIEW_MARGIN_PX = 400; // drawn this far before it scrolls into view
 
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.mlvizPlotly) {
-    window.mlvizPlotly = new Promise((resolve, reject) => {
+// plotly.js in two bundles (mlviz/ui/live_chart.py): the basic one (scatter, bar, pie) and the
+// full one. Each is loaded at most once per tab; once the full one is here, every chart uses it.
+// On window: one record for all the charts of a tab.
+window.mlvizBundles = window.mlvizBundles || {}; // url -> Promise of that bundle's Plotly
+const bundles = window.mlvizBundles;
+
+function loadBundle(url) {
+  if (!bundles[url]) {
+    bundles[url] = new Promise((resolve, reject) => {
       const script = document.createElement("script");
       script.src = url;
+      // The bundle sets window.Plotly as it runs; its load event follows at once.
       script.onload = () => resolve(window.Plotly);
       script.onerror = () => {
-        window.mlvizPlotly = undefined;
+        delete bundles[url];
         reject(new Error(`could not load plotly.js from ${url}`));
       };
       document.head.appendChild(script);
     });
   }
-  return window.mlvizPlotly;
+  return bundles[url];
+}
+
+function loadPlotly(urls, bundle) {
+  return loadBundle(bundles[urls.full] ? urls.full : urls[bundle]);
 }
 
 function lassoOf(path) {
@@ -89,7 +99,8 @@ function withModes(layout, config, modes) {
 }
 
 function showError(chart, error) {
-  if (window.Plotly) window.Plotly.purge(chart);
+  if (chart.mlvizPlotly) chart.mlvizPlotly.purge(chart);
+  chart.mlvizPlotly = null;
   let note = chart.parentElement.querySelector(".mlviz-chart-error");
   if (!note) {
     note = document.createElement("div");
@@ -107,8 +118,13 @@ function draw(chart) {
   if (chart.mlvizBusy || !job || !job.figure || chart.dataset.drawn === job.digest) return;
   if (chart.dataset.inView !== "1") return;
   chart.mlvizBusy = true;
-  loadPlotly(job.plotlyUrl)
+  loadPlotly(job.plotlyUrls, job.bundle)
     .then((Plotly) => {
+      if (chart.mlvizPlotly && chart.mlvizPlotly !== Plotly) {
+        chart.mlvizPlotly.purge(chart); // drawn by the basic bundle: the full one draws anew
+        chart.mlvizListening = false;
+      }
+      chart.mlvizPlotly = Plotly;
       const { figure } = job;
       const [layout, config] = withModes(figure.layout, job.config, job.modes);
       chart.mlvizDrawing = true;
@@ -138,7 +154,7 @@ function followWidth(chart, parentElement) {
     width = parentElement.clientWidth;
     clearTimeout(timer);
     timer = setTimeout(() => {
-      if (window.Plotly && chart.dataset.drawn) window.Plotly.Plots.resize(chart);
+      if (chart.mlvizPlotly && chart.dataset.drawn) chart.mlvizPlotly.Plots.resize(chart);
     }, 100);
   });
   chart.mlvizResize.observe(parentElement);
@@ -177,7 +193,8 @@ function cleanup(chart) {
     if (chart.mlvizView) chart.mlvizView.disconnect();
     chart.mlvizView = null;
     delete chart.dataset.inView;
-    if (window.Plotly) window.Plotly.purge(chart);
+    if (chart.mlvizPlotly) chart.mlvizPlotly.purge(chart);
+    chart.mlvizPlotly = null;
   };
 }
 
@@ -195,7 +212,8 @@ export default function ({ data, parentElement, setStateValue }) {
   const figure = JSON.parse(data.figure);
   chart.style.minHeight = `${Number(figure.layout.height) || 450}px`;
   chart.mlvizLatest = {
-    figure, digest: data.digest, config: data.config, modes, plotlyUrl: data.plotly_url,
+    figure, digest: data.digest, config: data.config, modes, plotlyUrls: data.plotly_urls,
+    bundle: data.bundle,
   };
   watchView(chart);
   draw(chart);

@@ -8,9 +8,22 @@ points that was 1.0–1.45 s of the browser's main thread per move.
 
 :func:`live_chart` draws the same figure with Streamlit's components v2 instead: a keyed
 component keeps its identity (``key_as_main_identity=True``), so its ``<div>`` stays, and the
-module ``live_chart.js`` hands each new figure to ``Plotly.react``. plotly.js is the bundle the
-``plotly`` package ships (``package_data/plotly.min.js``, the version its figures are written
-for), served by Streamlit's component file route and loaded once per browser tab.
+module ``live_chart.js`` hands each new figure to ``Plotly.react``. plotly.js is served by
+Streamlit's component file route and loaded at most once per bundle and browser tab, in one of
+two bundles of the version the ``plotly`` package writes its figures for:
+
+* plotly.js's own *basic* partial bundle (``plotly_basic/plotly-basic.min.js``, the npm package
+  ``plotly.js-basic-dist-min``, MIT licence beside it): scatter, bar and pie traces, 1.2 MB,
+  for every figure made only of those (all of them below
+  :data:`~mlviz.figures.style.WEBGL_POINTS_FROM` points);
+* the full bundle the ``plotly`` package ships (``package_data/plotly.min.js``, 4.8 MB) for a
+  figure with any other trace (``scattergl`` at large n). Once a tab has it, every chart there
+  uses it.
+
+The basic bundle cut a new tab's first document by ~0.8 core-seconds of Chromium's CPU (the
+home page: 4.15 -> 3.35), and the tour of the class benchmark by 1.5 of 18.9
+(``benchmarks/README.md``). Where the ``plotly`` package has moved on to a plotly.js other
+than the basic bundle's (:func:`basic_bundle_usable`), every chart takes the full bundle.
 
 The look is Streamlit's: ``plotly_theme.json`` is the template Streamlit's frontend makes of its
 ``"streamlit"`` plotly template for this app's light theme (``.streamlit/config.toml``), read
@@ -34,6 +47,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,6 +61,10 @@ import streamlit.components.v1 as components_v1
 HERE = Path(__file__).resolve().parent
 PLOTLY_JS_DIR = Path(plotly.__file__).resolve().parent / "package_data"
 PLOTLY_JS = "plotly.min.js"
+PLOTLY_BASIC_DIR = HERE / "plotly_basic"
+PLOTLY_BASIC_JS = "plotly-basic.min.js"
+BASIC_TRACES = frozenset({"scatter", "bar", "pie"})
+"""The trace types plotly.js's basic bundle draws."""
 CHART_CLASS = "mlviz-chart"
 TEST_ID = "mlvizChart"
 CHARTS_SETTLED_JS = (
@@ -58,6 +76,8 @@ CHARTS_SETTLED_JS = (
 browser tests and benchmarks wait for."""
 
 _plotly_files = components_v1.declare_component("plotly_js", path=str(PLOTLY_JS_DIR))
+_plotly_basic_files = components_v1.declare_component("plotly_js_basic",
+                                                      path=str(PLOTLY_BASIC_DIR))
 _renderer = st.components.v2.component(
     "mlviz_live_chart",
     html=f'<div class="{CHART_CLASS}" data-testid="{TEST_ID}" style="width: 100%"></div>',
@@ -72,14 +92,38 @@ def streamlit_template() -> dict[str, Any]:
     return json.loads((HERE / "plotly_theme.json").read_text(encoding="utf-8"))
 
 
-def plotly_js_url() -> str:
-    """Where the browser loads plotly.js from, below the server's base URL."""
+def bundle_version(path: Path) -> str:
+    """The plotly.js version in a bundle's banner (``plotly.js (basic - minified) v4.1.1``)."""
+    with open(path, encoding="utf-8") as f:
+        match = re.search(r"plotly\.js\b[^\n]*? v(\d+\.\d+\.\d+)", f.read(400))
+    return match.group(1) if match else ""
+
+
+@cache
+def basic_bundle_usable() -> bool:
+    """Whether the basic bundle is the plotly.js of the ``plotly`` package in use."""
+    basic = bundle_version(PLOTLY_BASIC_DIR / PLOTLY_BASIC_JS)
+    return bool(basic) and basic == bundle_version(PLOTLY_JS_DIR / PLOTLY_JS)
+
+
+def needs_full_bundle(spec: dict[str, Any]) -> bool:
+    """Whether a figure (plotly JSON) has a trace, in its data or frames, that the basic
+    bundle cannot draw."""
+    traces = [*spec.get("data", ()),
+              *(t for frame in spec.get("frames", ()) for t in frame.get("data", ()))]
+    return any(t.get("type", "scatter") not in BASIC_TRACES for t in traces)
+
+
+def plotly_js_urls() -> dict[str, str]:
+    """Where the browser loads each plotly.js bundle from, below the server's base URL."""
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/".join(("", *([base] if base else []), "component", _plotly_files.name, PLOTLY_JS))
+    root = ("", *([base] if base else []), "component")
+    return {"full": "/".join((*root, _plotly_files.name, PLOTLY_JS)),
+            "basic": "/".join((*root, _plotly_basic_files.name, PLOTLY_BASIC_JS))}
 
 
-def themed_spec(fig: go.Figure) -> str:
-    """The figure as plotly JSON, with Streamlit's template and bold title."""
+def _spec(fig: go.Figure) -> dict[str, Any]:
+    """The figure as a plotly JSON dict, with Streamlit's template and bold title."""
     spec = fig.to_plotly_json()
     layout = dict(spec.get("layout", {}))
     layout["template"] = streamlit_template()
@@ -89,7 +133,12 @@ def themed_spec(fig: go.Figure) -> str:
         if not text.startswith("<b>"):
             layout["title"] = {**title, "text": f"<b>{text}</b>"}
     spec["layout"] = layout
-    return pio.to_json(spec, validate=False)
+    return spec
+
+
+def themed_spec(fig: go.Figure) -> str:
+    """The figure as plotly JSON, with Streamlit's template and bold title."""
+    return pio.to_json(_spec(fig), validate=False)
 
 
 def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
@@ -99,7 +148,8 @@ def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
     With ``selection_modes`` (of ``"points"``, ``"box"``, ``"lasso"``) a selection reruns the
     app and is read from ``st.session_state[key]["selection"]``.
     """
-    spec = themed_spec(fig)
+    figure = _spec(fig)
+    spec = pio.to_json(figure, validate=False)
     selecting: dict[str, Any] = {}
     if selection_modes:
         selecting = dict(default={"selection": None}, on_selection_change=_selected)
@@ -108,7 +158,9 @@ def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
             "figure": spec,
             "digest": hashlib.blake2b(spec.encode(), digest_size=12).hexdigest(),
             "config": {**config, "responsive": True},
-            "plotly_url": plotly_js_url(),
+            "plotly_urls": plotly_js_urls(),
+            "bundle": "full" if needs_full_bundle(figure) or not basic_bundle_usable()
+                      else "basic",
             "selection_modes": list(selection_modes),
             "serial": selection_serial(st.session_state.get(key)) if selection_modes else 0,
         },
