@@ -131,3 +131,31 @@ def labels_per_class(y, per_class, seed):
     for c in np.unique(y):
         out[rng.choice(np.flatnonzero(y == c), per_class, replace=False)] = c
     return out
+
+
+import html as _html  # noqa: E402
+import re  # noqa: E402
+
+_STRIP_IMAGE = re.compile(r'<figure data-point="(\d+)".*?<figcaption[^>]*>(.*?)</figcaption>',
+                          re.S)
+
+
+def strip_captions(at) -> list[list[tuple[int, str]]]:
+    """Each image strip of the page's main area, in order: the (point id, caption) of each of
+    its images (the strips are ``st.html`` blocks, :func:`mlviz.figures.images.strip_html`)."""
+    from mlviz.figures.images import STRIP_CLASS
+
+    blocks = [el.proto.body for el in at.main.get("html")
+              if f'class="{STRIP_CLASS}"' in el.proto.body]
+    return [[(int(i), _html.unescape(c)) for i, c in _STRIP_IMAGE.findall(b)] for b in blocks]
+
+
+def strip_ids(at) -> list[list[int]]:
+    """The point ids of each image strip of the page, in order."""
+    return [[i for i, _ in strip] for strip in strip_captions(at)]
+
+
+def panel_ids(at) -> list[int]:
+    """The point id of the sidebar's point panel image (from its caption '#id · …'), if any."""
+    return [int(i.caption.split(" ")[0].lstrip("#")) for el in at.sidebar.get("image")
+            for i in el.proto.imgs]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mlviz.datasets import Dataset, load_real, make_toy
-from mlviz.figures.images import MARK_COLORS, strip_pixels
+from mlviz.figures.images import MARK_COLORS, STRIP_CLASS, strip_html, strip_pixels
 from mlviz.graph import build_knn_graph
 from mlviz.images import check_images, framed, thumbnails, unit_range, upsampling_factor
 from mlviz.mining import Mined, mine
@@ -163,6 +163,28 @@ def test_strip_pixels_are_the_points_thumbnails_framed(digits):
     np.testing.assert_array_equal(b[0, 0], MARK_COLORS["irrelevant"])
     with pytest.raises(ValueError, match="marks"):
         Strip("t", (1,), ("#1",), ("shiny",))
+
+
+def test_a_strip_in_html_holds_each_point_its_framed_png_and_its_escaped_caption(digits):
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    thumbs = thumbnails(digits.images)
+    strip = Strip("t", (4, 9), ("#4 · 0 <b>&", "#9 · ω 0.50 ✗"), ("relevant", "irrelevant"))
+    block = strip_html(strip, thumbs, 60)
+    assert block.startswith(f'<div class="{STRIP_CLASS}"')
+    found = re.findall(r'<figure data-point="(\d+)".*?src="data:image/png;base64,([^"]+)".*?'
+                       r'<figcaption[^>]*>(.*?)</figcaption>', block, re.S)
+    assert [int(i) for i, _, _ in found] == [4, 9]
+    assert [c for _, _, c in found] == ["#4 · 0 &lt;b&gt;&amp;", "#9 · ω 0.50 ✗"]
+    for (_, png, _), pixels in zip(found, strip_pixels(strip, thumbs)):
+        decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))))
+        np.testing.assert_array_equal(decoded, pixels)
+    assert block.count('width="60"') == 2 and "image-rendering: pixelated" in block
+    assert strip_html(Strip("t", (), (), ()), thumbs).count("<figure") == 0
 
 
 def test_only_image_data_sets_have_strips(digits):

@@ -1,7 +1,17 @@
 """The label propagation page through AppTest."""
 
 import numpy as np
-from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload
+from conftest import (
+    app_test,
+    assert_clean,
+    decode,
+    figures,
+    npy_bytes,
+    panel_ids,
+    strip_captions,
+    strip_ids,
+    upload,
+)
 
 from mlviz.graph import knn_graph, normalize
 from mlviz.propagation import propagate_labels, sample_labelled
@@ -95,12 +105,6 @@ def test_labels_survive_a_visit_to_another_page():
     assert "6 labelled point(s)." in [c.value for c in at.caption]
 
 
-def strip_ids(at, where="main") -> list[list[int]]:
-    area = at.main if where == "main" else at.sidebar
-    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
-            for el in area.get("image")]
-
-
 def test_digits_strips_hold_the_labelled_the_most_and_least_certain_and_the_wrong():
     from mlviz.datasets import load_real
     from mlviz.graph import edge_weights, knn_search
@@ -121,18 +125,18 @@ def test_digits_strips_hold_the_labelled_the_most_and_least_certain_and_the_wron
     assert least == among[np.lexsort((among, cert))][:10].tolist()
     bad = among[res.predictions[among] != d.labels[among]]
     assert wrong == bad[np.lexsort((bad, -res.certainty[bad]))][:10].tolist()
-    captions = [i.caption for i in at.main.get("image")[3].proto.imgs]
+    captions = [c for _, c in strip_captions(at)[3]]
     j = wrong[0]
     assert captions[0] == (f"#{j} · {res.predictions[j]} (true {d.labels[j]}) · "
                            f"ω {res.certainty[j]:.2f} ✗")
-    assert strip_ids(at, "sidebar") == [[least[0]]]  # until a click: the least certain
+    assert panel_ids(at) == [least[0]]  # until a click: the least certain
     at.session_state["lp_scatter"] = {"selection": {"points": [{"customdata": [33, "x"]}]}}
     at.run()
-    assert strip_ids(at, "sidebar") == [[33]]
+    assert panel_ids(at) == [33]
     assert "given label: **0**" in " ".join(m.value for m in at.sidebar.markdown)
 
 
 def test_no_strips_on_toy_data():
     at = app_test(PAGE).run()
     assert_clean(at)
-    assert not at.main.get("image") and not at.sidebar.get("image")
+    assert not strip_ids(at) and not at.sidebar.get("image")

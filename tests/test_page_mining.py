@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import app_test, assert_clean, decode, figures
+from conftest import app_test, assert_clean, decode, figures, strip_ids
 
 from mlviz.datasets import make_toy
 from mlviz.graph import knn_graph, normalize
@@ -174,11 +174,6 @@ def test_own_descriptors_and_data_sets_with_few_classes_skip_the_miniature():
     assert "the sidebar's k" in " ".join(c.value for c in at.caption)
 
 
-def _strip_ids(at) -> list[list[int]]:
-    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
-            for el in at.main.get("image")]
-
-
 def test_image_strips_hold_exactly_the_anchor_and_its_mined_sets():
     from mlviz.datasets import load_real
     from mlviz.graph import build_knn_graph
@@ -188,7 +183,7 @@ def test_image_strips_hold_exactly_the_anchor_and_its_mined_sets():
     d = load_real("digits")
     g = build_knn_graph(d.X, 15, kernel="cosine")
     m = mine(d.X, g.W_norm, 42, 50, 50, 0.99, "cosine")
-    ids = _strip_ids(at)
+    ids = strip_ids(at)
     assert len(ids) == 5  # anchor, E, M, S+, S-
     assert ids[0] == [42]
     for shown, computed in zip(ids[1:], (m.euclidean, m.manifold, m.positives, m.negatives)):
@@ -202,4 +197,4 @@ def test_image_strips_hold_exactly_the_anchor_and_its_mined_sets():
 def test_no_strips_on_points_that_are_not_images():
     at = app_test(PAGE).run()
     assert_clean(at)
-    assert not at.main.get("image")
+    assert not strip_ids(at)

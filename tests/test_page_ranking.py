@@ -1,7 +1,16 @@
 """The ranking page through AppTest: queries, sliders, and frames that hold the core's iterates."""
 
 import numpy as np
-from conftest import app_test, assert_clean, decode, figures, visit
+from conftest import (
+    app_test,
+    assert_clean,
+    decode,
+    figures,
+    panel_ids,
+    strip_captions,
+    strip_ids,
+    visit,
+)
 
 from mlviz import query_vector
 from mlviz.datasets import make_toy
@@ -180,13 +189,6 @@ def test_each_page_keeps_its_own_alpha():
     assert at.select_slider(key="smooth_alpha").value == 0.5
 
 
-def strip_ids(at, where="main") -> list[list[int]]:
-    """The point ids of each image strip on the page, in order (from the captions '#id · …')."""
-    area = at.main if where == "main" else at.sidebar
-    return [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
-            for el in area.get("image")]
-
-
 def panel_text(at) -> str:
     return " ".join(m.value for m in at.sidebar.markdown)
 
@@ -207,10 +209,10 @@ def test_rotation_orbits_strips_hold_the_top_k_of_both_rankings():
     assert strip_ids(at) == [[100, 900], manifold, cosine]
     table = at.dataframe[0].value
     assert table["point"].tolist() == manifold  # the strip is the page's own top k
-    captions = [i.caption for i in at.main.get("image")[1].proto.imgs]
+    captions = [c for _, c in strip_captions(at)[1]]
     classes = {d.labels[100], d.labels[900]}
     assert [c.endswith("✓") for c in captions] == [d.labels[j] in classes for j in manifold]
-    assert "angle: **" in panel_text(at) and strip_ids(at, "sidebar") == [[100]]  # the first query
+    assert "angle: **" in panel_text(at) and panel_ids(at) == [100]  # the first query
     at.slider(key="rank_topk").set_value(3).run()
     assert [len(s) for s in strip_ids(at)] == [2, 3, 3]
 
@@ -218,7 +220,7 @@ def test_rotation_orbits_strips_hold_the_top_k_of_both_rankings():
 def test_no_strip_and_no_panel_without_images():
     at = app_test(PAGE).run()
     assert_clean(at)
-    assert not at.main.get("image") and not at.sidebar.get("image")
+    assert not strip_ids(at) and not at.sidebar.get("image")
     assert "Selected query" not in panel_text(at)
 
 

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from conftest import app_test, assert_clean, decode, figures, npy_bytes, upload, visit
+from conftest import app_test, assert_clean, decode, figures, npy_bytes, strip_ids, upload, visit
 
 pytestmark = pytest.mark.slow
 
@@ -40,15 +40,13 @@ def test_deep_lp_trains_beats_the_baseline_and_round_trips_the_model():
     record = next(e for e in job.results["deep label propagation"].epochs if e.epoch == 3)
     unlabelled = ~job.results["deep label propagation"].labelled
     least = np.argsort(np.where(unlabelled, record.certainty, np.inf), kind="stable")[:10]
-    strips = [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
-              for el in at.main.get("image")]
+    strips = strip_ids(at)
     assert strips[0] == [int(i) for i in least]  # the 10 least certain pseudo-labels
     assert len(strips) == 1  # epoch 3 is the first propagation: nothing to have changed
     at.select_slider(key="dlp_epoch").set_value(5).run()
     epochs = {e.epoch: e for e in job.results["deep label propagation"].epochs}
     changed = unlabelled & (epochs[5].pseudo_labels != epochs[4].pseudo_labels)
-    shown = [[int(i.caption.split(" ")[0].lstrip("#")) for i in el.proto.imgs]
-             for el in at.main.get("image")]
+    shown = strip_ids(at)
     assert set(shown[-1]) <= set(np.flatnonzero(changed))
     assert len(shown[-1]) == min(10, int(changed.sum()))
 

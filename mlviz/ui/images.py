@@ -5,9 +5,10 @@ function here draws nothing. Thumbnails come from :func:`mlviz.ui.caches.cached_
 (built once per data set); a strip shows at most :data:`mlviz.strips.STRIP_LIMIT` images and a
 page at most :data:`MAX_ON_SCREEN`.
 
-Each strip is one ``st.image`` call (PNG, pixels kept sharp) whose captions start with the
-point's ``#index``: a test reads the indices back from the page and compares them with the
-library's result.
+Each strip is one ``st.html`` block (:func:`mlviz.figures.images.strip_html`: PNGs inline,
+pixels kept sharp) whose images carry the point's index (``data-point``) and whose captions
+start with its ``#index``: a test reads the indices back from the page and compares them with
+the library's result. The side panel's one image is an ``st.image``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mlviz.figures.images import (
     PANEL_IMAGE_PX,
     STRIP_IMAGE_PX,
     panel_pixels,
-    strip_pixels,
+    strip_html,
 )
 from mlviz.strips import Strip, has_images, point_facts, point_text
 from mlviz.ui.caches import cached_thumbnails
@@ -58,8 +59,7 @@ def show_strips(ws, strips: Sequence[Strip], legend: bool = True, container=None
             box.markdown(f"{title}: none.")
             continue
         box.markdown(title)
-        box.image(strip_pixels(strip, thumbs), caption=list(strip.captions),
-                  width=STRIP_IMAGE_PX, output_format="PNG")
+        box.html(strip_html(strip, thumbs, STRIP_IMAGE_PX))
         drawn += len(strip)
     if legend and drawn:
         box.caption(LEGEND + " Captions: #point · class · rank (r) or certainty ω.")
