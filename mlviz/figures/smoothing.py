@@ -12,6 +12,7 @@ from mlviz.figures.scatter import hover_data, query_trace
 from mlviz.figures.style import (
     DIVERGING_SCALE,
     GAIN_COLOR,
+    GALLERY_WEBGL_FROM,
     GUIDE_COLOR,
     IMPULSE_COLOR,
     LOW_RANK_COLORS,
@@ -132,7 +133,7 @@ def eigenvector_gallery(coords: np.ndarray, vectors: np.ndarray, values: np.ndar
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     n = coords.shape[0]
     count = min(n, max_points or n)
-    trace_type = scatter_type(count * len(indices))  # every panel's marks, in one renderer
+    trace_type = scatter_type(count * len(indices), GALLERY_WEBGL_FROM)  # all panels' marks
     for pos, i in enumerate(indices):
         u = vectors[:, i]
         bound = float(np.max(np.abs(u))) or 1.0

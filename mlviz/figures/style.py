@@ -84,6 +84,11 @@ the ranking page from 5.7 s to 2.5 s; 2,000, all in WebGL, cut the browser's sha
 WEBGL_POINTS_FROM = DRAWN_POINTS_UP_TO
 """From this many points, scatters use WebGL (``Scattergl``), so that every sampled figure does:
 in Chromium drawing in software, 2,500 points took 2.9 s in SVG against 1.6–1.9 s in WebGL."""
+GALLERY_WEBGL_FROM = 5000
+"""The eigenvector gallery's panels share one renderer: WebGL from this many marks in all of
+them. Eight panels of the default two moons (4,800 marks) in SVG cost Chromium 1.7 core-seconds
+for the smoothing page's first view, in WebGL 2.9 (with the 3.6 MB more of plotly.js that WebGL
+needs, :mod:`mlviz.ui.live_chart`)."""
 KEPT_EXTREMES = 500
 """Of a score or eigenvector drawn from a sample, its this many largest values are always drawn
 (an eigenvector concentrated on a few points would otherwise look flat)."""
