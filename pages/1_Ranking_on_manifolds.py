@@ -26,7 +26,8 @@ MAP_OVER = ("sample", "all")
 MAX_FRAME_VALUES = 400_000  # scores sent to the browser for the animation
 
 
-@st.cache_data(max_entries=32, show_spinner="Running both solvers…")
+@ui.noticed("Running both solvers…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_solvers(data_key, params, queries: tuple, alpha: float, n_frames: int, tol: float, solvers: tuple,
           _W_norm):
     return compare_solvers(_W_norm, query_vector(list(queries), _W_norm.shape[0]), alpha, n_frames,

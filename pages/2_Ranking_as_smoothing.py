@@ -45,7 +45,8 @@ IMPULSE_LENGTH = 40
 FILTER_NAMES = {"h_alpha": "h_α (the talk's)"}
 
 
-@st.cache_data(max_entries=32, show_spinner="Filtering exactly…")
+@ui.noticed("Filtering exactly…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_exact_filter(data_key, params, queries: tuple, kind: str, alpha: float, t: float, _W_norm):
     h = transfer_functions(alpha, t)[kind]
     return h.exact(_W_norm, query_vector(list(queries), _W_norm.shape[0])) if h.exact else None

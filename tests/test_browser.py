@@ -610,3 +610,48 @@ def test_charts_out_of_view_are_drawn_when_scrolled_to(browser, server):
         assert not errors, errors
     finally:
         page.close()
+
+
+WAIT_PROBE = """
+import time
+import streamlit as st
+from mlviz.ui.waits import noticed, waiting
+
+@noticed("Counting sheep…")
+@st.cache_data(show_spinner=False)
+def sheep(n):
+    time.sleep(n)
+    return n
+
+with waiting("Building the graph", ("graph", 1e11)):
+    time.sleep(2.6)
+sheep(2.6)
+st.write("all done")
+"""
+
+
+def test_waits_show_a_still_notice_with_the_seconds_so_far_never_a_spinner(browser, tmp_path):
+    """A spinning ring cost a waiting tab 0.1 core-s of Chromium a second: waits show a still
+    box whose seconds the server renews, then remove it."""
+    with probe_server(tmp_path, WAIT_PROBE) as url:
+        page = browser.new_page(viewport={"width": 1000, "height": 800})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        seen: list[str] = []
+        spinners = 0
+        deadline = time.time() + 60
+        while time.time() < deadline and not page.get_by_text("all done").count():
+            spinners += page.locator('[data-testid="stSpinner"]').count()
+            seen += page.locator('[data-testid="stAlert"]').all_inner_texts()
+            page.wait_for_timeout(150)
+        assert page.get_by_text("all done").count(), "the probe did not finish"
+        page.wait_for_timeout(500)
+        assert spinners == 0
+        texts = {t.strip().split("\n")[-1].strip() for t in seen}  # after the icon's name
+        assert any(t.startswith("Building the graph: about 3 s on this server · ")
+                   and t.endswith("s so far") for t in texts), texts
+        assert {"Counting sheep · 1 s so far", "Counting sheep · 2 s so far"} & texts, texts
+        assert page.locator('[data-testid="stAlert"]').count() == 0, "the notices are gone"
+        assert not errors, errors
+        page.close()

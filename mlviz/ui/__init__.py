@@ -50,6 +50,7 @@ from mlviz.ui.waits import (
     anchors_work,
     duration,
     map_work,
+    noticed,
     sklearn_work,
     sweep_work,
     timed,
@@ -71,6 +72,6 @@ __all__ = [
     "Workspace", "choice", "flag", "guard", "index_input", "job_status", "new_selection", "number",
     "page_links", "point_classes", "point_ids", "setup_page", "show_chart", "sidebar", "subset",
     "whole", "SECTIONS", "guided_steps", "tour_links",
-    "anchors_work", "duration", "map_work", "sklearn_work", "sweep_work", "timed", "waiting",
+    "anchors_work", "duration", "map_work", "sklearn_work", "sweep_work", "timed", "waiting", "noticed",
     "work_times",
 ]

@@ -20,7 +20,7 @@ from mlviz.local_data import load_descriptor_path
 from mlviz.mining import Mined, NeighborRankings, mine, neighbor_rankings
 from mlviz.propagation import UNLABELLED, propagate_labels
 from mlviz.spectral import DENSE_LIMIT, Eigenpairs, eigenpairs
-from mlviz.ui.waits import anchors_work, eigenpair_work, graph_work, timed, waiting
+from mlviz.ui.waits import anchors_work, eigenpair_work, graph_work, noticed, timed, waiting
 
 
 @dataclass(frozen=True)
@@ -44,29 +44,34 @@ def _shared(dataset: ds.Dataset) -> ds.Dataset:
     return dataset
 
 
-@st.cache_resource(max_entries=12, show_spinner="Generating the data set…")
+@noticed("Generating the data set…")
+@st.cache_resource(max_entries=12, show_spinner=False)
 def cached_toy_dataset(name: str, n: int, noise: float, seed: int) -> ds.Dataset:
     return _shared(ds.make_toy(name, n, noise, seed))
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the data set…")
+@noticed("Loading the data set…")
+@st.cache_resource(max_entries=8, show_spinner=False)
 def cached_real_dataset(name: str) -> ds.Dataset:
     return _shared(ds.load_real(name))
 
 
-@st.cache_resource(max_entries=4, show_spinner="Reading your file…")
+@noticed("Reading your file…")
+@st.cache_resource(max_entries=4, show_spinner=False)
 def cached_upload(digest: str, filename: str, max_points: int, _data: bytes) -> ds.Dataset:
     """An uploaded file, read once per content (``digest``: its SHA-1)."""
     return _shared(ds.load_descriptors(_data, filename, max_points=max_points))
 
 
-@st.cache_resource(max_entries=1, show_spinner="Reading the local file…")
+@noticed("Reading the local file…")
+@st.cache_resource(max_entries=1, show_spinner=False)
 def cached_local_file(path: str, modified: float) -> ds.Dataset:
     """The file named with ``--data`` on the command line, read again when it changes."""
     return _shared(load_descriptor_path(path))
 
 
-@st.cache_resource(max_entries=4, show_spinner="Building the thumbnails…")
+@noticed("Building the thumbnails…")
+@st.cache_resource(max_entries=4, show_spinner=False)
 def cached_thumbnails(data_key: tuple, _images: np.ndarray) -> np.ndarray:
     """Every image of a data set as a ``uint8`` thumbnail, built once per data set and shared
     by every page and session (read-only)."""
@@ -109,7 +114,7 @@ def layout_with_spinner(data_key: tuple, method: str, X: np.ndarray) -> np.ndarr
                            if umap_paths(n) - _UMAP_COMPILED else "") + "; then it is cached…")
     else:
         text = "Computing the 2-D layout…"
-    with st.spinner(text):
+    with waiting(text):
         coords = cached_layout(data_key, method, X)
     if method == "umap":
         _UMAP_COMPILED.update(umap_paths(n))
@@ -175,14 +180,16 @@ def cached_eigenpairs(data_key: tuple, params: GraphParams, r: int, W_norm) -> E
         return shared_eigenpairs(data_key, params, r, W_norm)
 
 
-@st.cache_data(max_entries=32, show_spinner="Mining…")
+@noticed("Mining…")
+@st.cache_data(max_entries=32, show_spinner=False)
 def cached_mined(data_key: tuple, params: GraphParams, anchor: int, k_e: int, k_m: int,
                  alpha: float, metric: str, _X, _W_norm) -> Mined:
     """One anchor's E, M, S⁺, S⁻, shared by the mining page and its steps."""
     return mine(_X, _W_norm, anchor, k_e, k_m, alpha, metric)
 
 
-@st.cache_data(max_entries=16, show_spinner="Propagating labels…")
+@noticed("Propagating labels…")
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_propagation(data_key: tuple, params: GraphParams, labelled: tuple, n_classes: int,
                        alpha: float, norm, _graph: KnnGraph):
     """Labels propagated from ``labelled`` ((point, class) pairs), shared by the label

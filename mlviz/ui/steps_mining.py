@@ -14,11 +14,13 @@ from mlviz.figures import mining_figure
 from mlviz.mining import Mined, most_telling_anchor
 from mlviz.ui.caches import cached_mined, cached_rankings
 from mlviz.ui.steps_common import Shown, Step, StepContext, hide_empty_legend, plural, rename_trace
+from mlviz.ui.waits import noticed
 
 EMPTY = np.array([], dtype=np.int64)
 
 
-@st.cache_data(max_entries=4, show_spinner="Finding a telling anchor…")
+@noticed("Finding a telling anchor…")
+@st.cache_data(max_entries=4, show_spinner=False)
 def cached_telling(data_key, params, k_e: int, k_m: int, alpha: float, metric: str, _X, _W_norm,
                    _labels) -> int:
     """The mining page's default anchor: :func:`mlviz.mining.most_telling_anchor`, from the

@@ -23,6 +23,7 @@ from mlviz.mining import (
 )
 from mlviz.ranking import SOLVERS, compare_solvers, top_k
 from mlviz.ui.steps_common import Shown, Step, StepContext, hide_empty_legend, rename_trace
+from mlviz.ui.waits import noticed
 
 TOP = 10
 """Neighbours ringed in every step, Euclidean and diffusion alike, so that they compare."""
@@ -35,14 +36,16 @@ CANDIDATES = 16
 """Queries tried for a telling one: one CG solve with this many columns."""
 
 
-@st.cache_data(max_entries=16, show_spinner="Running the solvers…")
+@noticed("Running the solvers…")
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_solvers(data_key, params, queries: tuple, alpha: float, solvers: tuple, _W_norm):
     """Both solvers (or some) from ``f(0) = 0``: the page's computation, at its defaults."""
     return compare_solvers(_W_norm, query_vector(list(queries), _W_norm.shape[0]), alpha,
                            FRAMES, tol=TOL, solvers=solvers)
 
 
-@st.cache_data(max_entries=8, show_spinner="Choosing a telling query…")
+@noticed("Choosing a telling query…")
+@st.cache_data(max_entries=8, show_spinner=False)
 def cached_telling_query(data_key, params, alpha: float, metric: str, _X, _W_norm, _neighbors,
                          _labels) -> int:
     """A query whose Euclidean and manifold neighbours disagree, the manifold being right.

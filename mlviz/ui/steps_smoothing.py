@@ -27,13 +27,15 @@ from mlviz.spectral import (
 )
 from mlviz.ui.caches import cached_eigenpairs, eigenpair_rank
 from mlviz.ui.steps_common import Shown, Step, StepContext
+from mlviz.ui.waits import noticed
 
 OVERLAP_K = 20
 GOOD_OVERLAP = 0.8
 """The top-k overlap the low-rank step looks for: the rank from which it stays above."""
 
 
-@st.cache_data(max_entries=16, show_spinner="Filtering exactly…")
+@noticed("Filtering exactly…")
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_filtered(data_key, params, queries: tuple, alpha: float, _W_norm):
     """``h_α(𝒲) y``, exactly (the reference the low-rank approximation is measured against)."""
     return h_alpha(alpha).exact(_W_norm, query_vector(list(queries), _W_norm.shape[0]))

@@ -5,17 +5,26 @@ Lanczos, ...). The server keeps, per task, the seconds per unit of work of its l
 and estimates the next one from their median; before its first run it uses the rate measured
 on the reference machine (2 cores, ``benchmarks/``). A cached function times its own body
 with :func:`timed` (so that only real computations are counted, never cache hits); the page
-calls it inside :func:`waiting`, a spinner (shown after half a second) that says
+calls it inside :func:`waiting`, a notice (shown after half a second) that says
 
-    "Building the kNN graph of 20,000 points × 256: about 3 s" and the seconds so far.
+    "Building the kNN graph of 20,000 points × 256: about 3 s on this server · 2 s so far".
+
+The notice is a still box whose text the server renews once a second, not ``st.spinner``: a
+spinning ring is redrawn sixty times a second and its clock ten, which cost the tab 0.10–0.13
+core-seconds of Chromium per second it was shown against 0.002 for this box; with twelve
+students' tabs on one 2-core machine, all waiting on the same busy server, that was the
+browsers' largest cost after drawing (``benchmarks/README.md``). Cached functions show the
+same notice through :func:`noticed` instead of Streamlit's cache spinner.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import streamlit as st
@@ -120,10 +129,57 @@ def duration(seconds: float) -> str:
     return f"about {seconds / 60:.0f} min"
 
 
+NOTICE_AFTER_S = 0.5
+"""A wait shorter than this shows nothing (a cache hit never does)."""
+NOTICE_ICON = ":material/hourglass_top:"
+
+
 @contextmanager
 def waiting(what: str, *parts: tuple[str, float]):
-    """A spinner over the block, shown if it lasts over half a second (a cache hit never
-    shows it): ``what``, the estimate for its ``(task, work)`` parts, the seconds elapsed."""
-    eta = sum(work_times().estimate(task, work) for task, work in parts)
-    with st.spinner(f"{what}: {duration(eta)} on this server…", show_time=True):
+    """A notice over the block, shown if it lasts over :data:`NOTICE_AFTER_S`: ``what``, the
+    estimate for its ``(task, work)`` parts (if any), and the seconds so far, renewed each
+    second by a helper thread of this script run. Outside a script run it shows nothing."""
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    if get_script_run_ctx() is None:
         yield
+        return
+    eta = sum(work_times().estimate(task, work) for task, work in parts)
+    what = what.rstrip("…")
+    text = f"{what}: {duration(eta)} on this server" if parts else what
+    slot = st.empty()
+    lock, done = threading.Lock(), threading.Event()
+    start = time.perf_counter()
+
+    def show() -> None:
+        wait = NOTICE_AFTER_S
+        while not done.wait(wait):
+            with lock:
+                if done.is_set():
+                    return
+                slot.info(f"{text} · {time.perf_counter() - start:.0f} s so far",
+                          icon=NOTICE_ICON)
+            wait = 1.0
+
+    helper = threading.Thread(target=show, name="mlviz-notice", daemon=True)
+    add_script_run_ctx(helper)
+    helper.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done.set()
+            slot.empty()
+
+
+def noticed(what: str) -> Callable:
+    """Decorate a cached function (``show_spinner=False``) to run under :func:`waiting`'s
+    notice ``what``: shown only when the call takes over half a second, a computation or a
+    wait for another session's."""
+    def decorate(function: Callable) -> Callable:
+        @functools.wraps(function)
+        def call(*args, **kwargs):
+            with waiting(what):
+                return function(*args, **kwargs)
+        return call
+    return decorate
