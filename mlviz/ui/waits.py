@@ -20,6 +20,7 @@ same notice through :func:`noticed` instead of Streamlit's cache spinner.
 from __future__ import annotations
 
 import functools
+import logging
 import statistics
 import threading
 import time
@@ -157,8 +158,12 @@ def waiting(what: str, *parts: tuple[str, float]):
             with lock:
                 if done.is_set():
                     return
-                slot.info(f"{text} · {time.perf_counter() - start:.0f} s so far",
-                          icon=NOTICE_ICON)
+                try:
+                    slot.info(f"{text} · {time.perf_counter() - start:.0f} s so far",
+                              icon=NOTICE_ICON)
+                except Exception:  # a notice must never break the computation it is about
+                    logging.getLogger(__name__).exception("the wait notice failed")
+                    return
             wait = 1.0
 
     helper = threading.Thread(target=show, name="mlviz-notice", daemon=True)
