@@ -2,7 +2,7 @@
 // <div> with Plotly.react, which reuses its WebGL context and DOM and redraws only what
 // changed. Loaded by mlviz/ui/live_chart.py as a Streamlit components-v2 module.
 
-const VIEW_MARGIN_PX = 400; // drawn this far before it scrolls into view
+const VIEW_MARGIN_PX = 100; // drawn this far before it scrolls into view
 
 // plotly.js in two bundles (mlviz/ui/live_chart.py): the basic one (scatter, bar, pie) and the
 // full one. Each is loaded at most once per tab; once the full one is here, every chart uses it.

@@ -30,11 +30,13 @@ The look is Streamlit's: ``plotly_theme.json`` is the template Streamlit's front
 from a chart drawn by ``st.plotly_chart``; ``tests/test_browser.py`` checks that both still
 agree. Titles are bold, as Streamlit makes them.
 
-A chart is drawn only when it comes within 400 px of the screen (an ``IntersectionObserver``
+A chart is drawn only when it comes within 100 px of the screen (an ``IntersectionObserver``
 on Streamlit's scrolling ``stMain``): the charts below the fold, in a closed expander or another
 tab wait, marked ``data-in-view="0"``, and draw the newest figure when the student gets there.
 The smoothing page at 20,000 points, nine charts, 1,600 px of window: its first visit took
-3.1 s of the browser's main thread, 2.3 s so.
+3.1 s of the browser's main thread, 2.3 s so. The margin was 400 px until the smoothing page on
+the default two moons drew its eigenvector gallery, 136 px below a 1,600 px window, on every
+visit: at 100 px its first view costs Chromium 1.24 core-s instead of 1.57.
 
 A chart the user selects points in (``selection_modes``) keeps its selection as the component's
 state value ``selection``, in the shape ``st.plotly_chart`` gives it (``points`` with their
