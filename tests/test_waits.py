@@ -121,3 +121,31 @@ def test_pil_is_imported_whole_before_any_figure_is_serialized():
     code = ("import sys, mlviz.figures; m = sys.modules.get('PIL.Image'); "
             "assert m is not None and hasattr(m, 'Image')")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_no_page_shows_streamlits_spinner():
+    """A spinning ring costs a waiting tab 0.1 core-s of Chromium a second (benchmarks/README.md,
+    a class on one server): waits go through mlviz.ui.waits' still notice, cached functions
+    through ``noticed`` with ``show_spinner=False``."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for path in [root / "app.py", *(root / "pages").glob("*.py"), *(root / "mlviz").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                found += [f"{path.name}: bare @{ast.unparse(d)} on {node.name}"
+                          for d in node.decorator_list if isinstance(d, ast.Attribute)
+                          and d.attr in ("cache_data", "cache_resource")]
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name.endswith(".spinner"):
+                found.append(f"{path.name}: {name}")
+            if name.endswith(("cache_data", "cache_resource")):
+                spinner = [k for k in node.keywords if k.arg == "show_spinner"]
+                if not spinner or not (isinstance(spinner[0].value, ast.Constant)
+                                       and spinner[0].value.value is False):
+                    found.append(f"{path.name}: {ast.unparse(node)}")
+    assert not found, found

@@ -198,7 +198,7 @@ def _session_alive(session_id: str) -> bool:
     return runtime.get_instance().is_active_session(session_id)
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def training_queue() -> TrainingQueue:
     """The server's one training queue, shared by every session."""
     return TrainingQueue(JOB_SLOTS, alive=_session_alive)

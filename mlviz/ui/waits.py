@@ -69,7 +69,7 @@ class WorkTimes:
                 self._rates.setdefault(task, deque(maxlen=KEPT_RUNS)).append(seconds / work)
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def work_times() -> WorkTimes:
     """The server's one record, shared by every session."""
     return WorkTimes(SECONDS_PER_UNIT)

@@ -110,7 +110,7 @@ def wait_for_quiet(quiet_s: float = QUIET_S, max_wait_s: float = MAX_WAIT_S,
     return time.monotonic() - start
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner=False)
 def warm_ups() -> WarmUps:
     return WarmUps()
 
