@@ -138,11 +138,6 @@ def _spec(fig: go.Figure) -> dict[str, Any]:
     return spec
 
 
-def themed_spec(fig: go.Figure) -> str:
-    """The figure as plotly JSON, with Streamlit's template and bold title."""
-    return pio.to_json(_spec(fig), validate=False)
-
-
 def live_chart(fig: go.Figure, key: str, config: dict[str, Any],
                selection_modes: tuple[str, ...] = ()) -> None:
     """Draw ``fig`` under ``key``; the next run's figure under the same key redraws in place.
